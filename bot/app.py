@@ -1,0 +1,54 @@
+"""Builds the Bot, the Dispatcher and the aiohttp Application. Tests build exactly the same."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from funnel.clock import Clock
+from funnel.definition import FunnelDefinition
+from funnel.store.base import FunnelStore
+from handlers import get_routers
+from handlers.middlewares import LogContextMiddleware
+from handlers.web.health import healthz
+from handlers.web.keys import STORE
+from handlers.web.middlewares import request_context
+
+TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+
+
+def create_bot(token: str, api_url: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_dispatcher(
+    *, store: FunnelStore, clock: Clock, definition: FunnelDefinition
+) -> Dispatcher:
+    # Handlers receive these as keyword arguments through aiogram's dependency injection.
+    dispatcher = Dispatcher(store=store, clock=clock, definition=definition)
+    dispatcher.update.outer_middleware(LogContextMiddleware())
+    dispatcher.include_routers(*get_routers())
+    return dispatcher
+
+
+def create_web_app(
+    *,
+    store: FunnelStore,
+    telegram: tuple[Dispatcher, Bot, str] | None = None,
+) -> web.Application:
+    """The one HTTP application: health, Telegram's webhook (dispatcher, bot, secret) if given."""
+    app = web.Application(middlewares=[request_context])
+    app[STORE] = store
+    app.router.add_get("/healthz", healthz)
+    if telegram is not None:
+        dispatcher, bot, secret = telegram
+        SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(
+            app, path=TELEGRAM_WEBHOOK_PATH
+        )
+    return app

@@ -1,0 +1,84 @@
+"""`funnelbot run`: the bot, its web server and (in webhook mode) Telegram's webhook, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from contextlib import suppress
+
+import structlog
+from aiogram import Bot, Dispatcher
+from aiogram.types import BotCommand
+from aiohttp import web
+
+from bot.app import TELEGRAM_WEBHOOK_PATH, create_bot, create_dispatcher, create_web_app
+from bot.database import open_database
+from bot.settings import Settings
+from funnel.clock import Clock
+from funnel.definition import load_definition
+
+log = structlog.get_logger(__name__)
+
+COMMANDS = [BotCommand(command="start", description="Start / Начать")]
+
+
+async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
+    """Run until stop is set. Polling by default; webhook mode when PUBLIC_URL is set."""
+    definition = load_definition(settings.FUNNEL_FILE)
+    store = await open_database(settings.DATABASE_URL, clock)
+    bot = create_bot(settings.BOT_TOKEN.get_secret_value(), str(settings.TELEGRAM_API_URL))
+    dispatcher = create_dispatcher(store=store, clock=clock, definition=definition)
+    secret = settings.WEBHOOK_SECRET.get_secret_value()
+    app = create_web_app(
+        store=store, telegram=(dispatcher, bot, secret) if settings.webhook_mode else None
+    )
+    runner = web.AppRunner(app, access_log=None)
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, settings.HTTP_HOST, settings.HTTP_PORT).start()
+        log.info("web server listening", host=settings.HTTP_HOST, port=settings.HTTP_PORT)
+        await bot.set_my_commands(COMMANDS)
+        if settings.webhook_mode:
+            await _webhook(settings, dispatcher, bot, secret, stop)
+        else:
+            await _polling(dispatcher, bot, stop)
+    finally:
+        await runner.cleanup()
+        await bot.session.close()
+        await store.close()
+
+
+async def _webhook(
+    settings: Settings, dispatcher: Dispatcher, bot: Bot, secret: str, stop: asyncio.Event
+) -> None:
+    url = str(settings.PUBLIC_URL).rstrip("/") + TELEGRAM_WEBHOOK_PATH
+    await bot.set_webhook(
+        url, secret_token=secret, allowed_updates=dispatcher.resolve_used_update_types()
+    )
+    log.info("webhook mode", url=url)
+    await stop.wait()
+
+
+async def _polling(dispatcher: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
+    # A webhook left over from an earlier deployment would make getUpdates fail.
+    await bot.delete_webhook()
+    me = await bot.me()
+    log.info("polling mode", bot=me.username)
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+    )
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if polling.done():
+        stopped.cancel()
+        polling.result()
+        return
+    with suppress(RuntimeError):  # polling may already have stopped on its own
+        await dispatcher.stop_polling()
+    await polling
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)

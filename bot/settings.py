@@ -1,0 +1,128 @@
+"""Settings from the environment and .env, validated before anything starts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,100}")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; each line names the variable and the problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("; ".join(lines))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    BOT_TOKEN: SecretStr = SecretStr("")
+    ADMIN_IDS: Annotated[tuple[int, ...], NoDecode] = ()
+    DATABASE_URL: str = "sqlite:///var/funnel.sqlite3"
+    TELEGRAM_API_URL: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    HTTP_HOST: str = "127.0.0.1"
+    HTTP_PORT: Annotated[int, Field(ge=1, le=65535)] = 8080
+    PUBLIC_URL: AnyHttpUrl | None = None
+    WEBHOOK_SECRET: SecretStr = SecretStr("")
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    LOG_FORMAT: Literal["auto", "console", "json"] = "auto"
+    SHOP_TIMEZONE: str = "Europe/Moscow"
+    FUNNEL_FILE: Path = Path("funnel.toml")
+
+    @field_validator("BOT_TOKEN")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        if token and not _TOKEN.fullmatch(token):
+            raise ValueError("does not look like a bot token from @BotFather (123456:ABC...)")
+        return SecretStr(token)
+
+    @field_validator("ADMIN_IDS", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(re.fullmatch(r"-?\d+", part) for part in parts):
+                raise ValueError("must be comma-separated Telegram user ids, e.g. 12345,67890")
+            return tuple(int(part) for part in parts)
+        return value
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("LOG_FORMAT", mode="before")
+    @classmethod
+    def _format_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        if not value.startswith("sqlite:///") or value == "sqlite:///":
+            raise ValueError("must be a sqlite:///path URL, e.g. sqlite:///var/funnel.sqlite3")
+        return value
+
+    @field_validator("WEBHOOK_SECRET")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and not _WEBHOOK_SECRET.fullmatch(secret):
+            raise ValueError("must be 1-256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("SHOP_TIMEZONE")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Moscow") from None
+        return value
+
+    @property
+    def demo_mode(self) -> bool:
+        return not self.BOT_TOKEN.get_secret_value()
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.PUBLIC_URL is not None
+
+    @property
+    def shop_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.SHOP_TIMEZONE)
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so that logging can scrub them wherever they appear."""
+        values = [self.BOT_TOKEN.get_secret_value(), self.WEBHOOK_SECRET.get_secret_value()]
+        return [value for value in values if value]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, .env and overrides; SettingsError names what is wrong."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError([_line(e) for e in error.errors()]) from None
+    if settings.webhook_mode and not settings.WEBHOOK_SECRET.get_secret_value():
+        raise SettingsError(["WEBHOOK_SECRET: required when PUBLIC_URL is set (webhook mode)"])
+    return settings
+
+
+def _line(error: object) -> str:
+    assert isinstance(error, dict)
+    name = ".".join(str(part) for part in error["loc"]) or "settings"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{name}: {message}"

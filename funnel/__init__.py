@@ -1,0 +1,1 @@
+"""The funnel domain: events, customers, stages and their stores. No Telegram, no HTTP."""

@@ -1,0 +1,35 @@
+"""Customers: one person, however the shop and the bot know them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: int
+    telegram_user_id: int | None
+    language: str | None
+    time_zone: str | None
+    first_seen_at: datetime
+    first_source: str | None
+    opted_out: bool
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    first_seen_at: datetime
+    telegram_user_id: int | None = None
+    language: str | None = None
+    first_source: str | None = None
+
+
+def pick_language(language_code: str | None, supported: tuple[str, ...], default: str) -> str:
+    """The supported language closest to a Telegram language_code such as 'en-US'."""
+    if language_code:
+        primary = language_code.replace("_", "-").split("-", 1)[0].lower()
+        if primary in supported:
+            return primary
+    return default

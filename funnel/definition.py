@@ -1,0 +1,162 @@
+"""The funnel definition file: stages in order, the events that reach them, and message templates.
+
+Loaded from TOML and validated, so a mistake is reported with its file, field and line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from funnel.events import is_event_type
+from funnel.templates import MESSAGES, placeholders, render
+from funnel.tomlpos import locate
+
+_NAME = r"^[a-z][a-z0-9_]{0,31}$"
+Name = Annotated[str, Field(pattern=_NAME)]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+
+
+class Stage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name
+    title: dict[Language, str]
+    events: Annotated[list[str], Field(min_length=1)]
+    # The repeat stage is reached by a customer's second order_paid.
+    occurrence: Annotated[int, Field(ge=1)] = 1
+
+
+class FunnelDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_language: Language
+    languages: Annotated[list[Language], Field(min_length=1)]
+    stages: Annotated[list[Stage], Field(min_length=1)]
+    templates: dict[str, dict[str, str]]
+
+    @property
+    def stage_names(self) -> list[str]:
+        return [stage.name for stage in self.stages]
+
+    def text(self, message: str, language: str, **variables: object) -> str:
+        """A message rendered in the language, or in the default language when it has none."""
+        variants = self.templates[message]
+        return render(variants.get(language, variants[self.default_language]), variables)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    field: str
+    message: str
+    line: int | None
+
+
+class DefinitionError(Exception):
+    def __init__(self, file: Path, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+        super().__init__(self.lines()[0] if problems else str(file))
+
+    def lines(self) -> list[str]:
+        out = []
+        for problem in self.problems:
+            where = f"{self.file}:{problem.line}" if problem.line else str(self.file)
+            field = f" {problem.field}:" if problem.field else ""
+            out.append(f"{where}:{field} {problem.message}")
+        return out
+
+
+def load_definition(file: Path) -> FunnelDefinition:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DefinitionError(file, [Problem("", f"cannot be read: {error.strerror}", None)])
+    return parse_definition(text, file)
+
+
+def parse_definition(text: str, file: Path) -> FunnelDefinition:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = re.search(r"line (\d+)", str(error))
+        raise DefinitionError(
+            file, [Problem("", f"not valid TOML: {error}", int(line.group(1)) if line else None)]
+        ) from None
+    try:
+        definition = FunnelDefinition.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            Problem(_dotted(e["loc"]), e["msg"], locate(text, tuple(e["loc"])))
+            for e in error.errors()
+        ]
+        raise DefinitionError(file, problems) from None
+    problems = [
+        Problem(_dotted(loc), message, locate(text, loc)) for loc, message in _meaning(definition)
+    ]
+    if problems:
+        raise DefinitionError(file, problems)
+    return definition
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+Loc = tuple[str | int, ...]
+
+
+def _meaning(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
+    """What the schema cannot say: names unique, every language covered, templates sound."""
+    languages = definition.languages
+    if definition.default_language not in languages:
+        yield ("default_language",), f"{definition.default_language!r} is not in languages"
+    seen_stages: set[str] = set()
+    reached_by: dict[tuple[str, int], str] = {}
+    for index, stage in enumerate(definition.stages):
+        if stage.name in seen_stages:
+            yield ("stages", index, "name"), f"stage {stage.name!r} is defined twice"
+        seen_stages.add(stage.name)
+        for language in languages:
+            if language not in stage.title:
+                yield ("stages", index, "title"), f"no {language} title"
+        for event_type in stage.events:
+            if not is_event_type(event_type):
+                yield ("stages", index, "events"), f"{event_type!r} is not an event type name"
+            other = reached_by.setdefault((event_type, stage.occurrence), stage.name)
+            if other != stage.name:
+                yield ("stages", index, "events"), (
+                    f"{event_type!r} already reaches stage {other!r}; "
+                    "an event can reach one stage only"
+                )
+    for message in MESSAGES:
+        if message not in definition.templates:
+            yield ("templates",), f"the {message!r} template is missing"
+    for message, variants in definition.templates.items():
+        allowed = MESSAGES.get(message)
+        if allowed is None:
+            yield ("templates", message), f"no message is called {message!r}"
+            continue
+        for language in languages:
+            if language not in variants:
+                yield ("templates", message), f"no {language} text"
+        for language, template in variants.items():
+            try:
+                unknown = placeholders(template) - allowed
+            except ValueError as error:
+                yield ("templates", message, language), f"malformed braces: {error}"
+                continue
+            if unknown:
+                names = ", ".join(sorted(allowed)) or "none"
+                yield ("templates", message, language), (
+                    f"unknown placeholder {{{sorted(unknown)[0]}}}; this message can use {names}"
+                )

@@ -1,0 +1,58 @@
+"""Funnel event values, the event types the bot itself emits, and idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+BOT_STARTED = "bot_started"
+BOT_REENTERED = "bot_reentered"
+
+_EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+class InvalidEvent(ValueError):
+    """An event that must not be stored as it is."""
+
+
+def is_event_type(name: str) -> bool:
+    return _EVENT_TYPE.fullmatch(name) is not None
+
+
+def derive_key(*parts: object) -> str:
+    """A stable idempotency key for an event that arrived without one."""
+    canonical = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing a customer did or that happened to them, as the source reported it."""
+
+    customer_id: int
+    type: str
+    occurred_at: datetime
+    key: str
+    source: str | None = None
+    platform: str | None = None
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not is_event_type(self.type):
+            raise InvalidEvent(f"event type {self.type!r} is not a lower_snake_case name")
+        if self.occurred_at.utcoffset() is None:
+            raise InvalidEvent("occurred_at must carry a UTC offset")
+        if not self.key:
+            raise InvalidEvent("an event needs an idempotency key")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    event: Event
+    received_at: datetime

@@ -1,0 +1,1 @@
+"""Storage for the funnel: one interface, one backend per database engine."""

@@ -1,0 +1,16 @@
+"""Opens the store a DATABASE_URL names. The URL scheme picks the backend."""
+
+from __future__ import annotations
+
+from funnel.clock import Clock
+from funnel.store.base import FunnelStore, StoreUnavailable
+
+SUPPORTED_SCHEMES = ("sqlite:///",)
+
+
+async def open_store(url: str, clock: Clock) -> FunnelStore:
+    if url.startswith("sqlite:///"):
+        from funnel.store.sqlite import SqliteStore
+
+        return await SqliteStore.open(url, clock)
+    raise StoreUnavailable(f"DATABASE_URL {url.split(':', 1)[0]!r} is not a supported database")

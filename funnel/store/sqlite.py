@@ -1,0 +1,269 @@
+"""The SQLite backend: one aiosqlite connection, serialized units of work, and migrations.
+
+This is the only module that knows the database is SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from funnel.clock import Clock
+from funnel.customers import Customer, NewCustomer
+from funnel.events import Event, StoredEvent
+from funnel.store.base import StoreUnavailable
+from funnel.store.migrations import Migration, MigrationError, pending
+
+BUSY_TIMEOUT_MS = 5_000
+MEMORY = ":memory:"
+
+_CUSTOMER_COLUMNS = (
+    "id, telegram_user_id, language, time_zone, first_seen_at, first_source, opted_out, blocked"
+)
+_EVENT_COLUMNS = (
+    "id, customer_id, type, occurred_at, received_at, source, platform, idempotency_key, "
+    "properties"
+)
+
+
+def path_from_url(url: str) -> str:
+    """The file a sqlite:/// URL names: relative after three slashes, absolute after four."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix:
+        raise StoreUnavailable(f"{url!r} is not a sqlite:///path URL")
+    return url[len(prefix) :]
+
+
+def _utc_text(moment: datetime) -> str:
+    # Fixed width so that text order is time order.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _describe(error: sqlite3.Error, path: str) -> str:
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return f"database {path} is locked by another process"
+    if "not a database" in text or "malformed" in text:
+        return f"database {path} is corrupt or not a SQLite database ({text})"
+    return f"database {path} cannot be used: {text}"
+
+
+class SqliteStore:
+    """FunnelStore over one connection. Units of work take a lock, so tasks never interleave."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: str, clock: Clock) -> None:
+        self._connection = connection
+        self._path = path
+        self._clock = clock
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, url: str, clock: Clock) -> SqliteStore:
+        path = path_from_url(url)
+        if path != MEMORY:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: transactions are begun and ended here, explicitly.
+            connection = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as error:
+            raise StoreUnavailable(_describe(error, path)) from error
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            await connection.execute("SELECT count(*) FROM sqlite_master")
+        except sqlite3.Error as error:
+            await connection.close()
+            raise StoreUnavailable(_describe(error, path)) from error
+        return cls(connection, path, clock)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        async with self._lock:
+            try:
+                await self._connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise StoreUnavailable(_describe(error, self._path)) from error
+            try:
+                yield SqliteTransaction(self._connection, self._clock)
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
+
+    async def ping(self) -> None:
+        async with self._lock:
+            try:
+                await self._connection.execute("SELECT 1")
+            except (sqlite3.Error, ValueError) as error:
+                raise StoreUnavailable(f"database {self._path} does not answer: {error}") from error
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+    async def applied_migrations(self) -> dict[int, str]:
+        async with self._lock:
+            await self._ensure_migrations_table()
+            async with self._connection.execute(
+                "SELECT version, checksum FROM schema_migrations"
+            ) as cursor:
+                return {int(row[0]): str(row[1]) for row in await cursor.fetchall()}
+
+    async def migrate(self, available: list[Migration]) -> list[Migration]:
+        """Apply what the database lacks, each file in its own transaction. Returns those applied."""
+        todo = pending(available, await self.applied_migrations())
+        for migration in todo:
+            await self._apply(migration)
+        return todo
+
+    async def _ensure_migrations_table(self) -> None:
+        try:
+            await self._connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+        except sqlite3.Error as error:
+            raise StoreUnavailable(_describe(error, self._path)) from error
+
+    async def _apply(self, migration: Migration) -> None:
+        statements = split_statements(migration.sql, migration.name)
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in statements:
+                    await self._connection.execute(statement)
+                await self._connection.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum, applied_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (migration.version, migration.name, migration.checksum,
+                     _utc_text(self._clock.now())),
+                )
+            except sqlite3.Error as error:
+                await self._connection.execute("ROLLBACK")
+                raise MigrationError(f"migration {migration.name} failed: {error}") from error
+            await self._connection.execute("COMMIT")
+
+
+def split_statements(sql: str, name: str) -> list[str]:
+    """Cut a script into statements, keeping trigger bodies whole.
+
+    executescript() would commit any open transaction first, so statements run one by one inside
+    the migration's own transaction instead.
+    """
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if not _only_comments(buffer):
+                statements.append(buffer.strip())
+            buffer = ""
+    if not _only_comments(buffer):
+        raise MigrationError(f"migration {name} ends inside a statement: {buffer.strip()[:60]!r}")
+    return statements
+
+
+def _only_comments(sql: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in sql.splitlines())
+
+
+class SqliteTransaction:
+    def __init__(self, connection: aiosqlite.Connection, clock: Clock) -> None:
+        self._connection = connection
+        self._clock = clock
+
+    async def customer_by_telegram(self, telegram_user_id: int) -> Customer | None:
+        async with self._connection.execute(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE telegram_user_id = ?",
+            (telegram_user_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _customer(row)
+
+    async def add_customer(self, new: NewCustomer) -> Customer:
+        async with self._connection.execute(
+            "INSERT INTO customers (telegram_user_id, language, first_seen_at, first_source)"
+            f" VALUES (?, ?, ?, ?) RETURNING {_CUSTOMER_COLUMNS}",
+            (new.telegram_user_id, new.language, _utc_text(new.first_seen_at), new.first_source),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None  # RETURNING always yields the inserted row
+        return _customer(row)
+
+    async def has_event(self, customer_id: int, event_type: str) -> bool:
+        async with self._connection.execute(
+            "SELECT 1 FROM events WHERE customer_id = ? AND type = ? LIMIT 1",
+            (customer_id, event_type),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def record(self, event: Event) -> bool:
+        cursor = await self._connection.execute(
+            "INSERT INTO events (customer_id, type, occurred_at, occurred_at_utc, received_at,"
+            " source, platform, idempotency_key, properties)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+            (
+                event.customer_id,
+                event.type,
+                event.occurred_at.isoformat(),
+                _utc_text(event.occurred_at),
+                _utc_text(self._clock.now()),
+                event.source,
+                event.platform,
+                event.key,
+                json.dumps(dict(event.properties), ensure_ascii=False, sort_keys=True),
+            ),
+        )
+        inserted = cursor.rowcount == 1
+        await cursor.close()
+        return inserted
+
+    async def events_of(self, customer_id: int) -> list[StoredEvent]:
+        async with self._connection.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE customer_id = ? ORDER BY id",
+            (customer_id,),
+        ) as cursor:
+            return [_stored_event(row) for row in await cursor.fetchall()]
+
+    async def recent_events(self, limit: int) -> list[StoredEvent]:
+        async with self._connection.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY id DESC LIMIT ?", (limit,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_stored_event(row) for row in reversed(list(rows))]
+
+
+def _customer(row: Any) -> Customer:
+    return Customer(
+        id=row[0],
+        telegram_user_id=row[1],
+        language=row[2],
+        time_zone=row[3],
+        first_seen_at=datetime.fromisoformat(row[4]),
+        first_source=row[5],
+        opted_out=bool(row[6]),
+        blocked=bool(row[7]),
+    )
+
+
+def _stored_event(row: Any) -> StoredEvent:
+    event = Event(
+        customer_id=row[1],
+        type=row[2],
+        occurred_at=datetime.fromisoformat(row[3]),
+        source=row[5],
+        platform=row[6],
+        key=row[7],
+        properties=json.loads(row[8]),
+    )
+    return StoredEvent(id=row[0], event=event, received_at=datetime.fromisoformat(row[4]))

@@ -1,0 +1,28 @@
+"""Message templates: which messages exist, what each may mention, and rendering them safely.
+
+Templates are Telegram HTML written by the shop owner; the values put into them are escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from collections.abc import Mapping
+
+# Every message the bot can send, with the variables its template may use.
+MESSAGES: Mapping[str, frozenset[str]] = {
+    "welcome": frozenset({"first_name"}),
+    "welcome_back": frozenset({"first_name"}),
+    "help": frozenset({"first_name"}),
+    "sorry": frozenset(),
+}
+
+
+def placeholders(template: str) -> set[str]:
+    """The {names} a template refers to. Raises ValueError on a malformed brace."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+
+
+def render(template: str, variables: Mapping[str, object]) -> str:
+    escaped = {name: html.escape(str(value)) for name, value in variables.items()}
+    return template.format_map(escaped)

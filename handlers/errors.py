@@ -1,0 +1,28 @@
+"""The last line of defence: a failing handler is logged, and the customer gets a polite reply."""
+
+from __future__ import annotations
+
+import structlog
+from aiogram import Router
+from aiogram.types import ErrorEvent
+
+from funnel.customers import pick_language
+from funnel.definition import FunnelDefinition
+
+router = Router(name=__name__)
+log = structlog.get_logger(__name__)
+
+
+@router.errors()
+async def on_error(event: ErrorEvent, definition: FunnelDefinition) -> None:
+    log.error("handler failed", exc_info=event.exception)
+    message = event.update.message
+    if message is None or message.from_user is None:
+        return
+    language = pick_language(
+        message.from_user.language_code, tuple(definition.languages), definition.default_language
+    )
+    try:
+        await message.answer(definition.text("sorry", language))
+    except Exception:  # noqa: BLE001 - the apology itself must never raise out of here
+        log.warning("could not apologise to the customer", exc_info=True)

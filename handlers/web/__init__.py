@@ -1,0 +1,1 @@
+"""aiohttp handlers: health, and (per platform) the shop and carrier webhooks."""
