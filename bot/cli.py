@@ -165,8 +165,10 @@ def _check(settings: Settings, out: TextIO) -> None:
     out.write(f"  admins:      {len(settings.ADMIN_IDS) or 'none configured'}\n")
     out.write(f"  shop zone:   {settings.SHOP_TIMEZONE}\n")
     out.write(f"Funnel file {settings.FUNNEL_FILE} is valid.\n")
-    out.write(f"  languages:   {', '.join(definition.languages)} "
-              f"(default {definition.default_language})\n")
+    out.write(
+        f"  languages:   {', '.join(definition.languages)} "
+        f"(default {definition.default_language})\n"
+    )
     out.write("  stages:\n")
     for number, stage in enumerate(definition.stages, start=1):
         reached_by = ", ".join(stage.events)

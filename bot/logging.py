@@ -15,7 +15,7 @@ import structlog
 from structlog.typing import EventDict, Processor
 
 REDACTED = "[redacted]"
-_SECRET_FIELDS = {"token", "secret", "password", "authorization", "api_key"}
+_SECRET_WORDS = ("token", "secret", "password", "authorization", "api_key")
 
 
 class SecretScrubber:
@@ -37,7 +37,7 @@ class SecretScrubber:
 
     def __call__(self, _: Any, __: str, event_dict: EventDict) -> EventDict:
         for key, value in list(event_dict.items()):
-            if key.lower() in _SECRET_FIELDS:
+            if any(word in key.lower() for word in _SECRET_WORDS):
                 event_dict[key] = REDACTED
             else:
                 event_dict[key] = self._scrub(value)
@@ -85,4 +85,3 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-

@@ -1,4 +1,4 @@
-"""`funnelbot run`: the bot, its web server and (in webhook mode) Telegram's webhook, in one process."""
+"""`funnelbot run`: the bot and its web server (with Telegram's webhook if set) in one process."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,100}")
@@ -121,8 +122,7 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
-def _line(error: object) -> str:
-    assert isinstance(error, dict)
+def _line(error: ErrorDetails) -> str:
     name = ".".join(str(part) for part in error["loc"]) or "settings"
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"{name}: {message}"

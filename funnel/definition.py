@@ -77,7 +77,8 @@ def load_definition(file: Path) -> FunnelDefinition:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
-        raise DefinitionError(file, [Problem("", f"cannot be read: {error.strerror}", None)])
+        problem = Problem("", f"cannot be read: {error.strerror}", None)
+        raise DefinitionError(file, [problem]) from None
     return parse_definition(text, file)
 
 
@@ -134,9 +135,12 @@ def _meaning(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                 yield ("stages", index, "events"), f"{event_type!r} is not an event type name"
             other = reached_by.setdefault((event_type, stage.occurrence), stage.name)
             if other != stage.name:
-                yield ("stages", index, "events"), (
-                    f"{event_type!r} already reaches stage {other!r}; "
-                    "an event can reach one stage only"
+                yield (
+                    ("stages", index, "events"),
+                    (
+                        f"{event_type!r} already reaches stage {other!r}; "
+                        "an event can reach one stage only"
+                    ),
                 )
     for message in MESSAGES:
         if message not in definition.templates:
@@ -157,6 +161,7 @@ def _meaning(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                 continue
             if unknown:
                 names = ", ".join(sorted(allowed)) or "none"
-                yield ("templates", message, language), (
-                    f"unknown placeholder {{{sorted(unknown)[0]}}}; this message can use {names}"
+                yield (
+                    ("templates", message, language),
+                    f"unknown placeholder {{{sorted(unknown)[0]}}}; it can use {names}",
                 )

@@ -9,10 +9,10 @@ from handlers.customer import fallback, start
 
 
 def get_routers() -> list[Router]:
-    """Routers in the order they must see updates."""
+    """Fresh routers, in the order they must see updates."""
     return [
-        errors.router,
-        start.router,
+        errors.create_router(),
+        start.create_router(),
         # Last: it answers every message no other router claimed.
-        fallback.router,
+        fallback.create_router(),
     ]

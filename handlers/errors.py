@@ -9,11 +9,9 @@ from aiogram.types import ErrorEvent
 from funnel.customers import pick_language
 from funnel.definition import FunnelDefinition
 
-router = Router(name=__name__)
 log = structlog.get_logger(__name__)
 
 
-@router.errors()
 async def on_error(event: ErrorEvent, definition: FunnelDefinition) -> None:
     log.error("handler failed", exc_info=event.exception)
     message = event.update.message
@@ -24,5 +22,11 @@ async def on_error(event: ErrorEvent, definition: FunnelDefinition) -> None:
     )
     try:
         await message.answer(definition.text("sorry", language))
-    except Exception:  # noqa: BLE001 - the apology itself must never raise out of here
+    except Exception:  # the apology itself must never raise out of here
         log.warning("could not apologise to the customer", exc_info=True)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.errors.register(on_error)
+    return router

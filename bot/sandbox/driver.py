@@ -1,4 +1,4 @@
-"""A customer at the keyboard: sends text, taps /start links and buttons, reads the bot's replies."""
+"""A customer at the keyboard: sends text, taps links and buttons, reads the bot's replies."""
 
 from __future__ import annotations
 
@@ -54,7 +54,9 @@ class SandboxUser:
                         self.profile, message, str(button["callback_data"])
                     )
                     return await self._act(update)
-        raise ButtonNotFound(f"no inline button {button_text!r} in {self.profile.first_name}'s chat")
+        raise ButtonNotFound(
+            f"no inline button {button_text!r} in {self.profile.first_name}'s chat"
+        )
 
     def block_bot(self) -> None:
         self.sandbox.blocked_by.add(self.profile.id)

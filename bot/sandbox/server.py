@@ -11,6 +11,7 @@ import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
 from datetime import UTC
 from itertools import count
 from typing import Any
@@ -30,7 +31,7 @@ from bot.sandbox.telegram_html import EntityParseError, plain_text
 from bot.sandbox.world import Profile, SentMessage
 from funnel.clock import Clock, SystemClock
 
-SANDBOX_TOKEN = "1000000001:sandbox-token-for-the-offline-bot-api"
+SANDBOX_TOKEN = "1000000001:sandbox-token-for-the-offline-bot-api"  # noqa: S105 - not a secret
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 DELIVERY_TIMEOUT = 10.0
@@ -258,13 +259,11 @@ class BotApiSandbox:
                 self._confirmed = max(self._confirmed, offset)
                 self._changed.notify_all()
             if not self._pending and timeout and not self._closing:
-                try:
+                with suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._changed.wait_for(lambda: bool(self._pending) or self._closing),
                         timeout,
                     )
-                except TimeoutError:
-                    pass
             return list(self._pending[:limit])
 
     async def _set_webhook(self, params: Params) -> bool:
@@ -318,7 +317,9 @@ class BotApiSandbox:
         parse_mode = params.get("parse_mode") or None
         text = _parse(markup, parse_mode)
         if len(text) > limit:
-            raise ApiError(400, f"Bad Request: {'message' if kind == 'text' else 'caption'} is too long")
+            raise ApiError(
+                400, f"Bad Request: {'message' if kind == 'text' else 'caption'} is too long"
+            )
         if self.limiter is not None:
             self.limiter.admit(chat_id)
         message = SentMessage(
@@ -445,16 +446,19 @@ class BotApiSandbox:
         headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
         try:
             async with self._client.post(
-                self.webhook_url, json=update, headers=headers, timeout=aiohttp.ClientTimeout(
-                    total=DELIVERY_TIMEOUT
-                )
+                self.webhook_url,
+                json=update,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT),
             ) as response:
                 if response.status != 200:
                     raise SandboxTimeout(
                         f"the webhook answered update {update['update_id']} with {response.status}"
                     )
         except TimeoutError:
-            raise SandboxTimeout(f"the webhook did not answer update {update['update_id']}") from None
+            raise SandboxTimeout(
+                f"the webhook did not answer update {update['update_id']}"
+            ) from None
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:
@@ -486,7 +490,7 @@ def _int(params: Params, name: str, default: int) -> int:
     try:
         return int(raw)
     except (TypeError, ValueError):
-        raise ApiError(400, f"Bad Request: field \"{name}\" must be a number") from None
+        raise ApiError(400, f'Bad Request: field "{name}" must be a number') from None
 
 
 def _bool(params: Params, name: str) -> bool:
@@ -521,4 +525,3 @@ def _sent_json(message: SentMessage) -> dict[str, Any]:
         "buttons": [button.get("text") for button in message.buttons()],
         "file": message.file,
     }
-

@@ -5,8 +5,23 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 _ALLOWED = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-    "code", "pre", "blockquote", "tg-emoji", "tg-time",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+    "tg-time",
 }
 
 
@@ -44,5 +59,7 @@ def plain_text(text: str, parse_mode: str | None) -> str:
     parser.feed(text)
     parser.close()
     if parser.open:
-        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"')
+        raise EntityParseError(
+            f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"'
+        )
     return "".join(parser.text)

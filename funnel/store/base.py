@@ -1,4 +1,4 @@
-"""What the funnel needs from storage. Backends implement these protocols; nothing else holds SQL."""
+"""What the funnel needs from storage: backends implement these protocols and hold all the SQL."""
 
 from __future__ import annotations
 

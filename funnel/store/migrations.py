@@ -1,4 +1,4 @@
-"""Numbered, append-only SQL migrations: which files exist and which of them a database still needs."""
+"""Numbered, append-only SQL migrations: which files exist, which ones a database still needs."""
 
 from __future__ import annotations
 

@@ -66,7 +66,9 @@ class SqliteStore:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str, clock: Clock) -> SqliteStore:
+    async def open(
+        cls, url: str, clock: Clock, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> SqliteStore:
         path = path_from_url(url)
         if path != MEMORY:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +78,7 @@ class SqliteStore:
         except sqlite3.Error as error:
             raise StoreUnavailable(_describe(error, path)) from error
         try:
-            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
@@ -105,7 +107,9 @@ class SqliteStore:
             try:
                 await self._connection.execute("SELECT 1")
             except (sqlite3.Error, ValueError) as error:
-                raise StoreUnavailable(f"database {self._path} does not answer: {error}") from error
+                raise StoreUnavailable(
+                    f"database {self._path} does not answer: {error}"
+                ) from error
 
     async def close(self) -> None:
         await self._connection.close()
@@ -119,7 +123,7 @@ class SqliteStore:
                 return {int(row[0]): str(row[1]) for row in await cursor.fetchall()}
 
     async def migrate(self, available: list[Migration]) -> list[Migration]:
-        """Apply what the database lacks, each file in its own transaction. Returns those applied."""
+        """Apply what the database lacks, each file in its own transaction; return those."""
         todo = pending(available, await self.applied_migrations())
         for migration in todo:
             await self._apply(migration)
@@ -145,8 +149,12 @@ class SqliteStore:
                 await self._connection.execute(
                     "INSERT INTO schema_migrations (version, name, checksum, applied_at)"
                     " VALUES (?, ?, ?, ?)",
-                    (migration.version, migration.name, migration.checksum,
-                     _utc_text(self._clock.now())),
+                    (
+                        migration.version,
+                        migration.name,
+                        migration.checksum,
+                        _utc_text(self._clock.now()),
+                    ),
                 )
             except sqlite3.Error as error:
                 await self._connection.execute("ROLLBACK")
@@ -197,7 +205,8 @@ class SqliteTransaction:
             (new.telegram_user_id, new.language, _utc_text(new.first_seen_at), new.first_source),
         ) as cursor:
             row = await cursor.fetchone()
-        assert row is not None  # RETURNING always yields the inserted row
+        if row is None:
+            raise StoreUnavailable("the database did not return the new customer")
         return _customer(row)
 
     async def has_event(self, customer_id: int, event_type: str) -> bool:

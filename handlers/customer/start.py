@@ -11,11 +11,9 @@ from funnel.definition import FunnelDefinition
 from funnel.entry import Visitor, enter
 from funnel.store.base import FunnelStore
 
-router = Router(name=__name__)
 log = structlog.get_logger(__name__)
 
 
-@router.message(CommandStart())
 async def on_start(
     message: Message,
     command: CommandObject,
@@ -43,3 +41,9 @@ async def on_start(
     await message.answer(
         definition.text(template, entry.language, first_name=event_from_user.first_name)
     )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_start, CommandStart())
+    return router

@@ -1,0 +1,104 @@
+"""Settings: exact variable names, sensible defaults, one line per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError, load_settings
+
+NAMES = (
+    "BOT_TOKEN ADMIN_IDS DATABASE_URL TELEGRAM_API_URL HTTP_HOST HTTP_PORT PUBLIC_URL "
+    "WEBHOOK_SECRET LOG_LEVEL LOG_FORMAT SHOP_TIMEZONE FUNNEL_FILE"
+).split()
+TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def problem_with(**env: str) -> list[str]:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(**env)
+    return raised.value.lines
+
+
+def test_defaults_run_the_offline_demo_on_a_local_sqlite_file() -> None:
+    settings = load_settings()
+
+    assert settings.demo_mode and not settings.webhook_mode
+    assert settings.DATABASE_URL == "sqlite:///var/funnel.sqlite3"
+    assert str(settings.TELEGRAM_API_URL) == "https://api.telegram.org/"
+    assert settings.SHOP_TIMEZONE == "Europe/Moscow"
+    assert settings.FUNNEL_FILE == Path("funnel.toml")
+    assert settings.ADMIN_IDS == ()
+    assert settings.LOG_FORMAT == "auto"
+
+
+def test_every_documented_variable_is_a_setting() -> None:
+    assert set(NAMES) <= set(Settings.model_fields)
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    for name in Settings.model_fields:
+        assert f"{name}=" in example, f"{name} is not documented in .env.example"
+
+
+def test_values_come_from_the_environment_and_the_env_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text(f"BOT_TOKEN={TOKEN}\nADMIN_IDS=11, 22\nLOG_LEVEL=debug\n")
+    monkeypatch.setenv("ADMIN_IDS", "33")
+
+    settings = load_settings()
+
+    assert settings.BOT_TOKEN.get_secret_value() == TOKEN
+    assert settings.ADMIN_IDS == (33,)
+    assert settings.LOG_LEVEL == "DEBUG"
+    assert not settings.demo_mode
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ADMIN_IDS", "12, bob", "must be comma-separated Telegram user ids"),
+        ("HTTP_PORT", "eighty", "valid integer"),
+        ("HTTP_PORT", "70000", "less than or equal to 65535"),
+        ("SHOP_TIMEZONE", "Moscow", "is not an IANA time zone"),
+        ("BOT_TOKEN", "not-a-token", "does not look like a bot token"),
+        ("DATABASE_URL", "mysql://db", "must be a sqlite:///path URL"),
+        ("TELEGRAM_API_URL", "api.telegram.org", "valid URL"),
+        ("LOG_FORMAT", "xml", "'auto', 'console' or 'json'"),
+        ("WEBHOOK_SECRET", "has spaces", "1-256 characters"),
+    ],
+)
+def test_a_malformed_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    [line] = problem_with()
+
+    assert line.startswith(f"{name}: ")
+    assert message in line
+
+
+def test_webhook_mode_needs_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLIC_URL", "https://bot.example.com")
+
+    assert problem_with() == ["WEBHOOK_SECRET: required when PUBLIC_URL is set (webhook mode)"]
+
+
+def test_secrets_are_listed_for_scrubbing_and_hidden_from_repr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret_value")
+
+    settings = load_settings()
+
+    assert settings.secrets() == [TOKEN, "s3cret_value"]
+    assert TOKEN not in repr(settings) and "s3cret_value" not in repr(settings)
