@@ -48,7 +48,9 @@ def create_web_app(
     app.router.add_get("/healthz", healthz)
     if telegram is not None:
         dispatcher, bot, secret = telegram
-        SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(
-            app, path=TELEGRAM_WEBHOOK_PATH
-        )
+        # Answer only after the update is handled: a failure then makes Telegram redeliver it,
+        # and the update's idempotency key keeps the redelivery from counting twice.
+        SimpleRequestHandler(
+            dispatcher, bot, secret_token=secret, handle_in_background=False
+        ).register(app, path=TELEGRAM_WEBHOOK_PATH)
     return app

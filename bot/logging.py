@@ -49,11 +49,21 @@ def configure_logging(
 ) -> None:
     stream = stream if stream is not None else sys.stderr
     use_console = log_format == "console" or (log_format == "auto" and stream.isatty())
+    # Tracebacks become plain data before the scrubber runs, so secrets in them are caught too;
+    # local variables are never rendered, since they may hold tokens and customer data.
+    tracebacks: Processor = (
+        structlog.processors.format_exc_info
+        if use_console
+        else structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        )
+    )
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        tracebacks,
         SecretScrubber(secrets),
     ]
     renderer: Processor = (
@@ -61,13 +71,9 @@ def configure_logging(
         if use_console
         else structlog.processors.JSONRenderer(ensure_ascii=False)
     )
-    final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
-    if not use_console:
-        final.append(structlog.processors.dict_tracebacks)
-    final.append(renderer)
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=final,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)

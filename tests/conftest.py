@@ -4,6 +4,7 @@ running bot polling it, exactly as production builds them."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from itertools import count
@@ -14,6 +15,7 @@ from aiogram import Bot, Dispatcher
 
 from bot.app import create_bot, create_dispatcher
 from bot.database import open_database
+from bot.logging import configure_logging
 from bot.sandbox.driver import SandboxUser
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile
@@ -23,6 +25,12 @@ from funnel.store.base import FunnelStore
 
 REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def json_logs() -> None:
+    """Log as production does off a terminal, so failures in tests show the real lines."""
+    configure_logging("DEBUG", "json", [], stream=sys.stderr)
 
 
 @pytest.fixture

@@ -184,6 +184,29 @@ class BotApiSandbox:
             except TimeoutError:
                 raise SandboxTimeout(f"the bot did not take update {update_id}") from None
 
+    async def wait_for_webhook(self) -> str:
+        """Wait until the bot registers its webhook; returns the URL."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: bool(self.webhook_url)), DELIVERY_TIMEOUT
+                )
+            except TimeoutError:
+                raise SandboxTimeout("the bot did not register a webhook") from None
+        return self.webhook_url
+
+    async def wait_for_messages(self, chat_id: int, count: int) -> list[SentMessage]:
+        """Wait until the chat holds `count` bot messages, for a bot handling updates as tasks."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: len(self.messages_to(chat_id)) >= count),
+                    DELIVERY_TIMEOUT,
+                )
+            except TimeoutError:
+                raise SandboxTimeout(f"the bot sent chat {chat_id} fewer than {count}") from None
+        return self.messages_to(chat_id)
+
     # HTTP ----------------------------------------------------------------------------------
 
     async def _serve_method(self, request: web.Request) -> web.Response:
@@ -205,6 +228,8 @@ class BotApiSandbox:
             result = await method(params)
         except ApiError as error:
             return web.json_response(error.body(), status=error.error_code)
+        async with self._changed:
+            self._changed.notify_all()
         return web.json_response({"ok": True, "result": result})
 
     async def _control_message(self, request: web.Request) -> web.Response:
@@ -304,6 +329,9 @@ class BotApiSandbox:
 
     def _send_file(self, params: Params, kind: str) -> dict[str, Any]:
         given = params.get(kind)
+        if isinstance(given, str) and given.startswith("attach://"):
+            # Uploads travel as a separate multipart field that the parameter names.
+            given = params.get(given.removeprefix("attach://"))
         if given is None or given == "":
             raise ApiError(400, f"Bad Request: there is no {kind} in the request")
         file = given.filename if isinstance(given, web.FileField) else str(given)

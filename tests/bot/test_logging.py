@@ -70,6 +70,23 @@ def test_console_format_is_used_when_asked(stream: io.StringIO) -> None:
     assert not console.getvalue().startswith("{")
 
 
+def test_tracebacks_are_scrubbed_and_carry_no_locals(stream: io.StringIO) -> None:
+    def fail(token: str) -> None:
+        raise RuntimeError(f"Telegram refused {token}")
+
+    try:
+        fail(TOKEN)
+    except RuntimeError:
+        logging.getLogger("aiogram.dispatcher").exception("update failed")
+
+    [line] = lines(stream)
+    assert TOKEN not in stream.getvalue()
+    assert isinstance(line["exception"], list)
+    [exception] = line["exception"]
+    assert exception["exc_value"] == f"Telegram refused {REDACTED}"
+    assert all("locals" not in frame for frame in exception["frames"])
+
+
 @given(prefix=st.text(max_size=20), suffix=st.text(max_size=20))
 def test_a_known_secret_never_survives_scrubbing(prefix: str, suffix: str) -> None:
     scrub = SecretScrubber([TOKEN])

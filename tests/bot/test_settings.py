@@ -8,10 +8,20 @@ import pytest
 
 from bot.settings import Settings, SettingsError, load_settings
 
-NAMES = (
-    "BOT_TOKEN ADMIN_IDS DATABASE_URL TELEGRAM_API_URL HTTP_HOST HTTP_PORT PUBLIC_URL "
-    "WEBHOOK_SECRET LOG_LEVEL LOG_FORMAT SHOP_TIMEZONE FUNNEL_FILE"
-).split()
+NAMES = [
+    "BOT_TOKEN",
+    "ADMIN_IDS",
+    "DATABASE_URL",
+    "TELEGRAM_API_URL",
+    "HTTP_HOST",
+    "HTTP_PORT",
+    "PUBLIC_URL",
+    "WEBHOOK_SECRET",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+    "SHOP_TIMEZONE",
+    "FUNNEL_FILE",
+]
 TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345"
 
 
@@ -35,7 +45,7 @@ def test_defaults_run_the_offline_demo_on_a_local_sqlite_file() -> None:
     assert settings.DATABASE_URL == "sqlite:///var/funnel.sqlite3"
     assert str(settings.TELEGRAM_API_URL) == "https://api.telegram.org/"
     assert settings.SHOP_TIMEZONE == "Europe/Moscow"
-    assert settings.FUNNEL_FILE == Path("funnel.toml")
+    assert Path("funnel.toml") == settings.FUNNEL_FILE
     assert settings.ADMIN_IDS == ()
     assert settings.LOG_FORMAT == "auto"
 

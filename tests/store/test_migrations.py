@@ -94,7 +94,7 @@ async def test_a_duplicated_number_is_refused(folder: Path) -> None:
 async def test_a_badly_named_file_is_refused(folder: Path) -> None:
     (folder / "2_new_table.sql").write_text("CREATE TABLE t (id INTEGER);\n")
 
-    with pytest.raises(MigrationError, match="is not named NNNN_slug.sql"):
+    with pytest.raises(MigrationError, match=r"is not named NNNN_slug\.sql"):
         discover(folder)
 
 
@@ -119,7 +119,7 @@ async def test_a_failing_migration_leaves_nothing_behind(
         "CREATE TABLE half_done (id INTEGER);\nINSERT INTO no_such_table VALUES (1);\n"
     )
 
-    with pytest.raises(MigrationError, match="0002_half_done.sql failed"):
+    with pytest.raises(MigrationError, match=r"0002_half_done\.sql failed"):
         await migrate(db, folder, clock)
 
     assert "half_done" not in tables(db)

@@ -113,10 +113,13 @@ async def test_concurrent_units_of_work_never_interleave(
 async def test_a_failed_unit_of_work_is_rolled_back(
     store: FunnelStore, clock: ManualClock
 ) -> None:
-    with pytest.raises(RuntimeError):
+    async def half_done() -> None:
         async with store.transaction() as tx:
             await tx.add_customer(NewCustomer(first_seen_at=clock.now(), telegram_user_id=7))
             raise RuntimeError("the handler failed half-way")
+
+    with pytest.raises(RuntimeError):
+        await half_done()
 
     async with store.transaction() as tx:
         assert await tx.customer_by_telegram(7) is None
@@ -128,14 +131,9 @@ async def test_the_connection_is_tuned_for_a_single_writer(
     assert isinstance(store, SqliteStore)
     with sqlite3.connect(tmp_path / "funnel.sqlite3") as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    customer_row = NewCustomer(first_seen_at=datetime(2026, 9, 1, tzinfo=MOSCOW))
-    async with store.transaction() as tx:
-        customer = await tx.add_customer(customer_row)
+    orphan = Event(999, "bot_started", datetime(2026, 9, 1, tzinfo=MOSCOW), key="orphan")
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        async with store.transaction() as tx:
-            await tx.record(
-                Event(customer.id + 1000, "bot_started", customer.first_seen_at, key="orphan")
-            )
+        await record(store, orphan)
 
 
 async def test_a_database_in_a_missing_folder_gets_the_folder(

@@ -1,0 +1,135 @@
+"""The funnelbot command: help, usage errors, check, migrate, and one-line failures."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from bot.cli import EXIT_FAILURE, EXIT_USAGE, main
+from tests.bot.test_settings import NAMES
+from tests.conftest import REPO
+
+
+@pytest.fixture(autouse=True)
+def workdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    for name in NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(REPO / "funnel.toml", tmp_path / "funnel.toml")
+    yield tmp_path
+    # main() configures logging for the process; leave none of it to the next test.
+    logging.getLogger().handlers.clear()
+    structlog.reset_defaults()
+
+
+def test_help_explains_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("run", "migrate", "check", "demo"):
+        assert command in out
+
+
+@pytest.mark.parametrize("command", ["run", "migrate", "check", "demo"])
+def test_every_command_has_its_own_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+
+    assert exited.value.code == 0
+    assert f"usage: funnelbot {command}" in capsys.readouterr().out
+
+
+def test_a_wrong_argument_is_named_with_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["check", "--verbose"])
+
+    assert exited.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("usage: funnelbot")
+    assert "unrecognized arguments: --verbose" in err.splitlines()[-1]
+
+
+def test_an_unknown_command_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve"])
+
+    assert exited.value.code == EXIT_USAGE
+    assert "invalid choice: 'serve'" in capsys.readouterr().err
+
+
+def test_check_summarizes_a_valid_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+
+    out = capsys.readouterr().out
+    assert "mode:        offline demo (no BOT_TOKEN)" in out
+    assert "1. started    ← bot_started" in out
+    assert "8. repeat     ← order_paid (occurrence 2)" in out
+
+
+def test_check_reports_a_bad_setting_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SHOP_TIMEZONE", "Mars/Olympus")
+
+    assert main(["check"]) == EXIT_FAILURE
+
+    err = capsys.readouterr().err
+    assert err == (
+        "funnelbot: SHOP_TIMEZONE: 'Mars/Olympus' is not an IANA time zone such as Europe/Moscow\n"
+    )
+
+
+def test_check_reports_funnel_file_errors_with_their_lines(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (workdir / "funnel.toml").read_text().replace("occurrence = 2", "occurrence = 0")
+    (workdir / "funnel.toml").write_text(text)
+
+    assert main(["check"]) == EXIT_FAILURE
+
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "occurrence = 0" in t)
+    assert capsys.readouterr().err == (
+        f"funnelbot: funnel.toml:{line}: stages[7].occurrence: "
+        "Input should be greater than or equal to 1\n"
+    )
+
+
+def test_migrate_applies_then_reports_up_to_date(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out == "applied 0001_customers_and_events.sql\n"
+    assert (workdir / "var" / "funnel.sqlite3").exists()
+
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out == "the database is up to date\n"
+
+
+def test_a_corrupt_database_is_one_line_not_a_traceback(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "broken.sqlite3").write_bytes(b"\x00garbage" * 1000)
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///broken.sqlite3")
+
+    assert main(["migrate"]) == EXIT_FAILURE
+
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("funnelbot: database broken.sqlite3 is corrupt or not a SQLite")
+
+
+def test_run_without_a_token_plays_the_demo_and_says_how_to_go_live(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run"]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith("BOT_TOKEN is not set, so this is the offline demo.")
+    assert "put BOT_TOKEN=<token from @BotFather> in .env" in out
+    assert "What the funnel recorded:" in out

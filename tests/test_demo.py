@@ -1,0 +1,30 @@
+"""`funnelbot demo` plays the whole story offline and shows what was recorded."""
+
+from __future__ import annotations
+
+import io
+
+from bot.demo import run_demo
+from funnel.definition import FunnelDefinition
+
+
+async def test_the_demo_shows_the_conversation_and_the_recorded_funnel(
+    definition: FunnelDefinition,
+) -> None:
+    out = io.StringIO()
+
+    await run_demo(definition, out)
+
+    text = out.getvalue()
+    assert "Анна ▸ /start vk_spring" in text
+    assert "bot ◂ Здравствуйте, Анна! 👋" in text
+    assert "bot ◂ Hello, John! 👋" in text
+    assert "bot ◂ С возвращением, Анна! Чем помочь?" in text
+    recorded = text.split("What the funnel recorded:")[1].splitlines()
+    rows = [line.split()[:3] for line in recorded[2:] if line.strip()]
+    assert rows == [
+        ["1", "bot_started", "vk_spring"],
+        ["2", "bot_started", "direct"],
+        ["1", "bot_reentered", "tg_post_42"],
+        ["3", "bot_started", "unknown"],
+    ]
