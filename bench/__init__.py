@@ -1,0 +1,1 @@
+"""Benchmarks, run by `make bench`; their numbers are kept in docs/benchmarks.md."""
