@@ -1,6 +1,6 @@
 """The foundation's costs: appending funnel events, and a /start through the real bot.
 
-    python -m bench.foundation [--events N] [--starts N]
+python -m bench.foundation [--events N] [--starts N]
 """
 
 from __future__ import annotations
