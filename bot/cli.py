@@ -11,7 +11,11 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 
 from bot.database import migrations_dir, open_database
 from bot.demo import run_demo
@@ -25,6 +29,7 @@ from funnel.store.migrations import MigrationError, discover
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class Failure(Exception):
@@ -86,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"funnelbot: {line}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        return EXIT_FAILURE
+        return EXIT_INTERRUPTED
 
 
 async def _dispatch(command: str, out: TextIO) -> int:
@@ -119,6 +124,10 @@ async def _dispatch(command: str, out: TextIO) -> int:
         raise Failure("Telegram refused BOT_TOKEN (401 Unauthorized): check the token") from None
     except TelegramNetworkError as error:
         raise Failure(f"cannot reach the Bot API at TELEGRAM_API_URL: {error.message}") from None
+    except TelegramAPIError as error:
+        raise Failure(
+            f"the Bot API refused {error.method.__api_method__}: {error.message}"
+        ) from None
     except OSError as error:
         raise Failure(f"cannot start: {error.strerror or error}") from None
     return 0

@@ -15,9 +15,9 @@ log = structlog.get_logger(__name__)
 
 
 def migrations_dir() -> Path:
-    """The repository's migrations/ folder, or the copy packed into an installed wheel."""
+    """The copy packed into an installed wheel, or else the repository's migrations/ folder."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "migrations", here / "migrations"):
+    for candidate in (here / "migrations", here.parent / "migrations"):
         if candidate.is_dir():
             return candidate
     return here.parent / "migrations"

@@ -4,6 +4,7 @@ running bot polling it, exactly as production builds them."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -25,6 +26,13 @@ from funnel.store.base import FunnelStore
 
 REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @pytest.fixture(autouse=True)

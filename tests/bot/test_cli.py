@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import structlog
 
 from bot.cli import EXIT_FAILURE, EXIT_USAGE, main
+from bot.sandbox.server import BotApiSandbox
 from tests.bot.test_settings import NAMES
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 
 @pytest.fixture(autouse=True)
@@ -133,3 +137,63 @@ def test_run_without_a_token_plays_the_demo_and_says_how_to_go_live(
     assert out.startswith("BOT_TOKEN is not set, so this is the offline demo.")
     assert "put BOT_TOKEN=<token from @BotFather> in .env" in out
     assert "What the funnel recorded:" in out
+
+
+def test_an_unreachable_bot_api_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345")
+    # A port nothing listens on: connecting is refused at once.
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PORT", str(free_port()))
+
+    assert main(["run"]) == EXIT_FAILURE
+
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith(
+        "funnelbot: cannot reach the Bot API at TELEGRAM_API_URL:"
+    )
+    assert "Traceback" not in err
+
+
+def test_a_token_telegram_refuses_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123456789:AAH-not-the-sandbox-token-at-all-xyz")
+    monkeypatch.setenv("HTTP_PORT", str(free_port()))
+
+    with sandbox_in_thread() as url:
+        monkeypatch.setenv("TELEGRAM_API_URL", url)
+        assert main(["run"]) == EXIT_FAILURE
+
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        "funnelbot: Telegram refused BOT_TOKEN (401 Unauthorized): check the token"
+    )
+    assert "Traceback" not in err
+
+
+@contextmanager
+def sandbox_in_thread() -> Iterator[str]:
+    """The sandbox on its own loop, so that main() can own the main thread and its signals."""
+    ready = threading.Event()
+    url: list[str] = []
+    stop: list[asyncio.Event] = []
+    loop: list[asyncio.AbstractEventLoop] = []
+
+    async def serve() -> None:
+        async with BotApiSandbox() as sandbox:
+            url.append(sandbox.url)
+            stop.append(asyncio.Event())
+            loop.append(asyncio.get_running_loop())
+            ready.set()
+            await stop[0].wait()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),))
+    thread.start()
+    assert ready.wait(timeout=10), "the sandbox did not start"
+    try:
+        yield url[0]
+    finally:
+        loop[0].call_soon_threadsafe(stop[0].set)
+        thread.join()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -14,14 +13,7 @@ from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile
 from bot.settings import load_settings
 from funnel.clock import ManualClock
-from tests.conftest import REPO
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.conftest import REPO, free_port
 
 
 async def test_polling_mode_answers_and_stops_cleanly(
