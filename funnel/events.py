@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,12 +20,6 @@ class InvalidEvent(ValueError):
 
 def is_event_type(name: str) -> bool:
     return _EVENT_TYPE.fullmatch(name) is not None
-
-
-def derive_key(*parts: object) -> str:
-    """A stable idempotency key for an event that arrived without one."""
-    canonical = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "welcome_back": frozenset({"first_name"}),
     "help": frozenset({"first_name"}),
     "sorry": frozenset(),
+    "button_expired": frozenset(),
 }
 
 

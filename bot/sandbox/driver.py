@@ -58,9 +58,6 @@ class SandboxUser:
             f"no inline button {button_text!r} in {self.profile.first_name}'s chat"
         )
 
-    def block_bot(self) -> None:
-        self.sandbox.blocked_by.add(self.profile.id)
-
     async def _act(self, update: dict[str, Any]) -> list[SentMessage]:
         before = len(self.inbox)
         await self.sandbox.deliver(update)

@@ -11,22 +11,26 @@ from bot.runtime import serve
 from bot.sandbox.driver import SandboxUser
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from funnel.clock import ManualClock
 from tests.conftest import REPO, free_port
+
+
+def settings_for(sandbox: BotApiSandbox, folder: Path, **extra: object) -> Settings:
+    return load_settings(
+        _env_file=None,
+        BOT_TOKEN=sandbox.token,
+        TELEGRAM_API_URL=sandbox.url,
+        DATABASE_URL=f"sqlite:///{folder / 'run.sqlite3'}",
+        FUNNEL_FILE=REPO / "funnel.toml",
+        **extra,
+    )
 
 
 async def test_polling_mode_answers_and_stops_cleanly(
     tmp_path: Path, sandbox: BotApiSandbox, clock: ManualClock
 ) -> None:
-    settings = load_settings(
-        _env_file=None,
-        BOT_TOKEN=sandbox.token,
-        TELEGRAM_API_URL=sandbox.url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
-        FUNNEL_FILE=REPO / "funnel.toml",
-        HTTP_PORT=free_port(),
-    )
+    settings = settings_for(sandbox, tmp_path, HTTP_PORT=free_port())
     stop = asyncio.Event()
     running = asyncio.create_task(serve(settings, clock, stop))
     anna = SandboxUser(sandbox, Profile(id=31, first_name="Анна", language_code="ru"))
@@ -49,12 +53,9 @@ async def test_webhook_mode_registers_the_webhook_and_serves_it(
     tmp_path: Path, sandbox: BotApiSandbox, clock: ManualClock
 ) -> None:
     port = free_port()
-    settings = load_settings(
-        _env_file=None,
-        BOT_TOKEN=sandbox.token,
-        TELEGRAM_API_URL=sandbox.url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
-        FUNNEL_FILE=REPO / "funnel.toml",
+    settings = settings_for(
+        sandbox,
+        tmp_path,
         HTTP_PORT=port,
         PUBLIC_URL=f"http://127.0.0.1:{port}",
         WEBHOOK_SECRET="shared_secret_123",

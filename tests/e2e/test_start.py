@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from aiogram import Bot
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
 from bot.sandbox.server import BotApiSandbox
 from funnel.clock import ManualClock
 from funnel.definition import FunnelDefinition
@@ -147,3 +150,20 @@ async def test_a_failing_handler_gets_a_polite_reply_not_silence(
     replies = await emily.start()
 
     assert [r.text for r in replies] == [definition.templates["sorry"]["en"]]
+
+
+async def test_a_button_the_bot_no_longer_knows_gets_an_answer(
+    make_user: UserFactory, sandbox: BotApiSandbox, bot: Bot
+) -> None:
+    emily = make_user("Emily", "en")
+    await emily.start()
+    old_keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Old offer", callback_data="gone:1")]]
+    )
+    await bot.send_message(emily.profile.id, "Yesterday's offer", reply_markup=old_keyboard)
+
+    await emily.click("Old offer")
+
+    [params] = [params for method, params in sandbox.calls if method == "answerCallbackQuery"]
+    assert params["text"] == "This button no longer works. Send /start to begin again."
+    assert params["show_alert"] == "true"
