@@ -7,6 +7,7 @@ from pathlib import Path
 import structlog
 
 from funnel.clock import Clock
+from funnel.progress import StagePlan
 from funnel.store.base import FunnelStore
 from funnel.store.migrations import discover
 from funnel.store.open import open_store
@@ -23,10 +24,12 @@ def migrations_dir() -> Path:
     return here.parent / "migrations"
 
 
-async def open_database(url: str, clock: Clock, *, migrate: bool = True) -> FunnelStore:
+async def open_database(
+    url: str, clock: Clock, plan: StagePlan | None = None, *, migrate: bool = True
+) -> FunnelStore:
     """Open the store and bring its schema up to date (refusing an inconsistent history)."""
     available = discover(migrations_dir())
-    store = await open_store(url, clock)
+    store = await open_store(url, clock, plan)
     try:
         applied = await store.migrate(available) if migrate else []
     except BaseException:

@@ -19,6 +19,7 @@ from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile, SentMessage
 from funnel.clock import SystemClock
 from funnel.definition import FunnelDefinition
+from funnel.progress import StagePlan
 from funnel.store.base import FunnelStore
 
 
@@ -72,7 +73,9 @@ PROFILES = {
 async def run_demo(definition: FunnelDefinition, out: TextIO) -> None:
     clock = SystemClock()
     with tempfile.TemporaryDirectory(prefix="funnelbot-demo-") as folder:
-        store = await open_database(f"sqlite:///{Path(folder) / 'demo.sqlite3'}", clock)
+        store = await open_database(
+            f"sqlite:///{Path(folder) / 'demo.sqlite3'}", clock, StagePlan.of(definition)
+        )
         async with BotApiSandbox() as sandbox:
             bot = create_bot(sandbox.token, sandbox.url)
             dispatcher = create_dispatcher(store=store, clock=clock, definition=definition)

@@ -16,6 +16,7 @@ from bot.database import open_database
 from bot.settings import Settings
 from funnel.clock import Clock
 from funnel.definition import load_definition
+from funnel.progress import StagePlan
 
 log = structlog.get_logger(__name__)
 
@@ -25,7 +26,10 @@ COMMANDS = [BotCommand(command="start", description="Start / Начать")]
 async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
     """Run until stop is set. Polling by default; webhook mode when PUBLIC_URL is set."""
     definition = load_definition(settings.FUNNEL_FILE)
-    store = await open_database(settings.DATABASE_URL, clock)
+    store = await open_database(settings.DATABASE_URL, clock, StagePlan.of(definition))
+    if not await store.progress_is_current():
+        log.warning("funnel stages changed since progress was computed: rebuilding it")
+        await store.rebuild_progress(lambda done, total: None)
     bot = create_bot(settings.BOT_TOKEN.get_secret_value(), str(settings.TELEGRAM_API_URL))
     dispatcher = create_dispatcher(store=store, clock=clock, definition=definition)
     secret = settings.WEBHOOK_SECRET.get_secret_value()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 BOT_STARTED = "bot_started"
 BOT_REENTERED = "bot_reentered"
 
 _EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 class InvalidEvent(ValueError):
@@ -20,6 +22,15 @@ class InvalidEvent(ValueError):
 
 def is_event_type(name: str) -> bool:
     return _EVENT_TYPE.fullmatch(name) is not None
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch, in exact integer arithmetic."""
+    return (moment - _EPOCH) // _MILLISECOND
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=ms)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,21 +18,22 @@ CREATE TABLE customer_keys (
 );
 CREATE INDEX customer_keys_by_customer ON customer_keys (customer_id);
 
--- The funnel log. occurred_at keeps the source's own offset; occurred_at_utc sorts.
+-- The funnel log. occurred_at keeps the source's own offset; occurred_ms (milliseconds since
+-- the epoch) orders and windows.
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,
     customer_id INTEGER NOT NULL REFERENCES customers (id),
     type TEXT NOT NULL,
     occurred_at TEXT NOT NULL,
-    occurred_at_utc TEXT NOT NULL,
+    occurred_ms INTEGER NOT NULL,
     received_at TEXT NOT NULL,
     source TEXT,
     platform TEXT,
     idempotency_key TEXT NOT NULL UNIQUE,
     properties TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(properties))
 );
-CREATE INDEX events_by_customer ON events (customer_id, type, occurred_at_utc);
-CREATE INDEX events_by_type ON events (type, occurred_at_utc);
+CREATE INDEX events_by_customer ON events (customer_id, type, occurred_ms);
+CREATE INDEX events_by_type ON events (type, occurred_ms);
 
 CREATE TRIGGER events_are_not_updated BEFORE UPDATE ON events
 BEGIN

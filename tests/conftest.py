@@ -22,6 +22,7 @@ from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile
 from funnel.clock import ManualClock
 from funnel.definition import FunnelDefinition, load_definition
+from funnel.progress import StagePlan
 from funnel.store.base import FunnelStore
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,8 +53,13 @@ def definition() -> FunnelDefinition:
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: ManualClock) -> AsyncIterator[FunnelStore]:
-    store = await open_database(f"sqlite:///{tmp_path / 'funnel.sqlite3'}", clock)
+def plan(definition: FunnelDefinition) -> StagePlan:
+    return StagePlan.of(definition)
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: ManualClock, plan: StagePlan) -> AsyncIterator[FunnelStore]:
+    store = await open_database(f"sqlite:///{tmp_path / 'funnel.sqlite3'}", clock, plan)
     yield store
     await store.close()
 

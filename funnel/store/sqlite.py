@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +18,11 @@ import aiosqlite
 
 from funnel.clock import Clock
 from funnel.customers import Customer, NewCustomer
-from funnel.events import Event, StoredEvent
-from funnel.store.base import StoreUnavailable
+from funnel.events import Event, StoredEvent, epoch_ms
+from funnel.progress import Progress, StagePlan
+from funnel.store.base import PlatformActivity, Progressed, StoreHealth, StoreUnavailable
 from funnel.store.migrations import Migration, MigrationError, pending
+from funnel.store.sqlite_progress import CALENDAR, COHORT, ProgressKeeper
 
 BUSY_TIMEOUT_MS = 5_000
 MEMORY = ":memory:"
@@ -59,16 +61,29 @@ def _describe(error: sqlite3.Error, path: str) -> str:
 class SqliteStore:
     """FunnelStore over one connection. Units of work take a lock, so tasks never interleave."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        connection: aiosqlite.Connection,
+        path: str,
+        clock: Clock,
+        plan: StagePlan | None,
+    ) -> None:
         self._connection = connection
         self._path = path
         self._clock = clock
+        self._keeper = ProgressKeeper(connection, plan) if plan is not None else None
         self._lock = asyncio.Lock()
 
     @classmethod
     async def open(
-        cls, url: str, clock: Clock, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+        cls,
+        url: str,
+        clock: Clock,
+        plan: StagePlan | None = None,
+        *,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     ) -> SqliteStore:
+        """Open the database; with a plan, funnel progress is kept for those stages."""
         path = path_from_url(url)
         if path != MEMORY:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +101,7 @@ class SqliteStore:
         except sqlite3.Error as error:
             await connection.close()
             raise StoreUnavailable(_describe(error, path)) from error
-        return cls(connection, path, clock)
+        return cls(connection, path, clock, plan)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
@@ -96,7 +111,9 @@ class SqliteStore:
             except sqlite3.Error as error:
                 raise StoreUnavailable(_describe(error, self._path)) from error
             try:
-                yield SqliteTransaction(self._connection, self._clock)
+                tx = SqliteTransaction(self._connection, self._clock, self._keeper)
+                yield tx
+                await tx.settle()
             except BaseException:
                 await self._connection.execute("ROLLBACK")
                 raise
@@ -113,6 +130,18 @@ class SqliteStore:
 
     async def close(self) -> None:
         await self._connection.close()
+
+    async def progress_is_current(self) -> bool:
+        if self._keeper is None:
+            return True
+        async with self.transaction():
+            return await self._keeper.is_current()
+
+    async def rebuild_progress(self, progressed: Progressed) -> None:
+        if self._keeper is None:
+            raise StoreUnavailable("no funnel stages were given, so there is no progress to keep")
+        async with self.transaction():
+            await self._keeper.rebuild(progressed)
 
     async def applied_migrations(self) -> dict[int, str]:
         async with self._lock:
@@ -186,9 +215,15 @@ def _only_comments(sql: str) -> bool:
 
 
 class SqliteTransaction:
-    def __init__(self, connection: aiosqlite.Connection, clock: Clock) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, clock: Clock, keeper: ProgressKeeper | None
+    ) -> None:
         self._connection = connection
         self._clock = clock
+        self._keeper = keeper
+        self._touched: set[int] = set()
+        # Events with ids above this were appended by this unit of work.
+        self._appended_after: int | None = None
 
     async def customer_by_telegram(self, telegram_user_id: int) -> Customer | None:
         async with self._connection.execute(
@@ -198,7 +233,16 @@ class SqliteTransaction:
             row = await cursor.fetchone()
         return None if row is None else _customer(row)
 
-    async def add_customer(self, new: NewCustomer) -> Customer:
+    async def customer_by_key(self, key: str) -> Customer | None:
+        async with self._connection.execute(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM customers"
+            " WHERE id = (SELECT customer_id FROM customer_keys WHERE key = ?)",
+            (key,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _customer(row)
+
+    async def add_customer(self, new: NewCustomer, keys: Sequence[str] = ()) -> Customer:
         async with self._connection.execute(
             "INSERT INTO customers (telegram_user_id, language, first_seen_at, first_source)"
             f" VALUES (?, ?, ?, ?) RETURNING {_CUSTOMER_COLUMNS}",
@@ -207,7 +251,13 @@ class SqliteTransaction:
             row = await cursor.fetchone()
         if row is None:
             raise StoreUnavailable("the database did not return the new customer")
-        return _customer(row)
+        customer = _customer(row)
+        if keys:
+            await self._connection.executemany(
+                "INSERT INTO customer_keys (key, customer_id, added_at) VALUES (?, ?, ?)",
+                [(key, customer.id, _utc_text(self._clock.now())) for key in keys],
+            )
+        return customer
 
     async def has_event(self, customer_id: int, event_type: str) -> bool:
         async with self._connection.execute(
@@ -217,25 +267,67 @@ class SqliteTransaction:
             return await cursor.fetchone() is not None
 
     async def record(self, event: Event) -> bool:
+        await self._note_appends()
         cursor = await self._connection.execute(
-            "INSERT INTO events (customer_id, type, occurred_at, occurred_at_utc, received_at,"
-            " source, platform, idempotency_key, properties)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-            (
-                event.customer_id,
-                event.type,
-                event.occurred_at.isoformat(),
-                _utc_text(event.occurred_at),
-                _utc_text(self._clock.now()),
-                event.source,
-                event.platform,
-                event.key,
-                json.dumps(dict(event.properties), ensure_ascii=False, sort_keys=True),
-            ),
+            f"{_INSERT_EVENT} ON CONFLICT (idempotency_key) DO NOTHING",
+            self._event_row(event),
         )
         inserted = cursor.rowcount == 1
         await cursor.close()
+        if inserted:
+            self._touch([event])
         return inserted
+
+    async def record_many(self, events: Sequence[Event]) -> int:
+        """Append the events whose keys are new, in a few statements whatever their number."""
+        unique = list({event.key: event for event in reversed(events)}.values())[::-1]
+        known: set[str] = set()
+        for start in range(0, len(unique), 500):
+            keys = [event.key for event in unique[start : start + 500]]
+            async with self._connection.execute(
+                "SELECT idempotency_key FROM events"
+                f" WHERE idempotency_key IN ({','.join('?' * len(keys))})",
+                keys,
+            ) as cursor:
+                known.update(row[0] for row in await cursor.fetchall())
+        fresh = [event for event in unique if event.key not in known]
+        if fresh:
+            await self._note_appends()
+            await self._connection.executemany(
+                _INSERT_EVENT, [self._event_row(event) for event in fresh]
+            )
+            self._touch(fresh)
+        return len(fresh)
+
+    async def settle(self) -> None:
+        """Bring progress up to date for the customers this unit of work touched."""
+        if self._keeper is not None and self._touched and self._appended_after is not None:
+            await self._keeper.settle(sorted(self._touched), self._appended_after)
+            self._touched.clear()
+
+    async def _note_appends(self) -> None:
+        if self._appended_after is None:
+            async with self._connection.execute("SELECT coalesce(max(id), 0) FROM events") as c:
+                row = await c.fetchone()
+            self._appended_after = int(row[0]) if row else 0
+
+    def _touch(self, events: Sequence[Event]) -> None:
+        if self._keeper is not None:
+            relevant = self._keeper.relevant_types
+            self._touched.update(e.customer_id for e in events if e.type in relevant)
+
+    def _event_row(self, event: Event) -> tuple[object, ...]:
+        return (
+            event.customer_id,
+            event.type,
+            event.occurred_at.isoformat(),
+            epoch_ms(event.occurred_at),
+            _utc_text(self._clock.now()),
+            event.source,
+            event.platform,
+            event.key,
+            json.dumps(dict(event.properties), ensure_ascii=False, sort_keys=True),
+        )
 
     async def events_of(self, customer_id: int) -> list[StoredEvent]:
         async with self._connection.execute(
@@ -251,6 +343,45 @@ class SqliteTransaction:
             rows = await cursor.fetchall()
         return [_stored_event(row) for row in reversed(list(rows))]
 
+    async def cohort_segments(self, first_day: int, last_day: int) -> list[bytes]:
+        return await self._progress_keeper().segments(COHORT, first_day, last_day)
+
+    async def calendar_segments(self, first_day: int, last_day: int) -> list[bytes]:
+        return await self._progress_keeper().segments(CALENDAR, first_day, last_day)
+
+    async def progress_between(self, start_ms: int, end_ms: int) -> list[tuple[int, Progress]]:
+        return await self._progress_keeper().started_between(start_ms, end_ms)
+
+    async def health(self) -> StoreHealth:
+        async with self._connection.execute(
+            "SELECT (SELECT page_count * page_size FROM pragma_page_count, pragma_page_size),"
+            # Events are never deleted, so the highest id is their count.
+            " (SELECT coalesce(max(id), 0) FROM events), (SELECT count(*) FROM customers)"
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise StoreUnavailable("the database did not answer the health query")
+        platforms: list[PlatformActivity] = []
+        # One index seek per platform instead of a scan of the log.
+        async with self._connection.execute(
+            "WITH RECURSIVE p(name) AS ("
+            " SELECT min(platform) FROM events"
+            " UNION ALL SELECT (SELECT min(platform) FROM events WHERE platform > p.name)"
+            " FROM p WHERE p.name IS NOT NULL)"
+            " SELECT e.platform, e.type, e.received_at FROM p"
+            " JOIN events e ON e.id = (SELECT max(id) FROM events WHERE platform = p.name)"
+        ) as cursor:
+            for name, event_type, received in await cursor.fetchall():
+                platforms.append(
+                    PlatformActivity(name, event_type, datetime.fromisoformat(received))
+                )
+        return StoreHealth(int(row[0]), int(row[1]), int(row[2]), platforms)
+
+    def _progress_keeper(self) -> ProgressKeeper:
+        if self._keeper is None:
+            raise StoreUnavailable("the store was opened without funnel stages")
+        return self._keeper
+
 
 def _customer(row: Any) -> Customer:
     return Customer(
@@ -263,6 +394,12 @@ def _customer(row: Any) -> Customer:
         opted_out=bool(row[6]),
         blocked=bool(row[7]),
     )
+
+
+_INSERT_EVENT = (
+    "INSERT INTO events (customer_id, type, occurred_at, occurred_ms, received_at,"
+    " source, platform, idempotency_key, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _stored_event(row: Any) -> StoredEvent:
