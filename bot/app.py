@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -10,8 +13,12 @@ from aiogram.enums import ParseMode
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.settings import Settings
 from funnel.clock import Clock
 from funnel.definition import FunnelDefinition
+from funnel.progress import StagePlan
+from funnel.report import DEFAULT_WINDOW_DAYS
+from funnel.reporting import DEFAULT_DROP_POINTS, ReportDefaults
 from funnel.store.base import FunnelStore
 from handlers import get_routers
 from handlers.middlewares import LogContextMiddleware
@@ -28,13 +35,32 @@ def create_bot(token: str, api_url: str) -> Bot:
 
 
 def create_dispatcher(
-    *, store: FunnelStore, clock: Clock, definition: FunnelDefinition
+    *,
+    store: FunnelStore,
+    clock: Clock,
+    definition: FunnelDefinition,
+    admin_ids: Iterable[int] = (),
+    report_defaults: ReportDefaults | None = None,
 ) -> Dispatcher:
     # Handlers receive these as keyword arguments through aiogram's dependency injection.
-    dispatcher = Dispatcher(store=store, clock=clock, definition=definition)
+    dispatcher = Dispatcher(
+        store=store,
+        clock=clock,
+        definition=definition,
+        plan=StagePlan.of(definition),
+        report_defaults=report_defaults
+        or ReportDefaults(ZoneInfo("UTC"), DEFAULT_WINDOW_DAYS, DEFAULT_DROP_POINTS),
+        started_at=clock.now(),
+    )
     dispatcher.update.outer_middleware(LogContextMiddleware())
-    dispatcher.include_routers(*get_routers())
+    dispatcher.include_routers(*get_routers(admin_ids))
     return dispatcher
+
+
+def report_defaults(settings: Settings) -> ReportDefaults:
+    return ReportDefaults(
+        settings.shop_zone, settings.CONVERSION_WINDOW_DAYS, settings.COMPARE_DROP_POINTS
+    )
 
 
 def create_web_app(

@@ -1,4 +1,4 @@
-"""The funnelbot command: run, migrate, check, demo.
+"""The funnelbot command: its arguments, and turning every failure into one line.
 
 Every failure a user can cause ends in one line that names the problem, never a traceback.
 """
@@ -9,7 +9,8 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from datetime import date
+from pathlib import Path
 
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -17,27 +18,48 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
-from bot.database import migrations_dir, open_database
-from bot.demo import run_demo
+from bot import commands
+from bot.commands import Failure
 from bot.logging import configure_logging
-from bot.runtime import serve, stop_on_signals
 from bot.settings import Settings, SettingsError, load_settings
-from funnel.clock import SystemClock
-from funnel.definition import DefinitionError, FunnelDefinition, load_definition
+from funnel.definition import DefinitionError
+from funnel.report import BREAKDOWNS, MODES
+from funnel.report_args import QueryError, parse_window
 from funnel.store.base import StoreUnavailable
-from funnel.store.migrations import MigrationError, discover
+from funnel.store.migrations import MigrationError
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+# Commands whose output is the point: only warnings and errors are logged while they run.
+_QUIET = {"check", "demo", "import", "report", "chart", "rebuild"}
 
-class Failure(Exception):
-    """Ends the command with these lines on stderr."""
 
-    def __init__(self, *lines: str) -> None:
-        super().__init__(lines[0] if lines else "")
-        self.lines = lines
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _window(text: str) -> int:
+    try:
+        return parse_window(text)
+    except QueryError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="first", type=_day, help="first day, YYYY-MM-DD")
+    parser.add_argument(
+        "--to", dest="last", type=_day, help="last day, YYYY-MM-DD (default: today)"
+    )
+    parser.add_argument("--mode", choices=MODES, default=MODES[0], help="default: cohort")
+    parser.add_argument(
+        "--window", type=_window, help="conversion window such as 30d (default: the setting)"
+    )
+    parser.add_argument("--by", choices=BREAKDOWNS, help="break the funnel down by this")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
             "where customers are lost. Settings come from the environment and .env."
         ),
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser(
         "run",
         help="run the bot (the offline demo when BOT_TOKEN is empty)",
         description=(
@@ -58,12 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
             "Without BOT_TOKEN it runs the offline demo instead."
         ),
     )
-    commands.add_parser(
+    sub.add_parser(
         "migrate",
         help="apply pending database migrations and exit",
         description="Apply the migrations DATABASE_URL lacks, each atomically, then exit.",
     )
-    commands.add_parser(
+    sub.add_parser(
         "check",
         help="validate the settings and the funnel file, and print a summary",
         description=(
@@ -71,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
             "print what the bot would run with."
         ),
     )
-    commands.add_parser(
+    sub.add_parser(
         "demo",
         help="play a scripted conversation with the real bot in an offline sandbox",
         description=(
@@ -79,47 +101,71 @@ def build_parser() -> argparse.ArgumentParser:
             "scripted conversation and print what the bot said and what it recorded."
         ),
     )
+    importing = sub.add_parser(
+        "import",
+        help="load past funnel events from a JSON Lines or CSV export",
+        description=(
+            "Load past funnel events. Columns: customer (tg:<id> for Telegram users), event, "
+            "occurred_at (ISO 8601 with offset), and optionally source, platform, id and "
+            "properties (a JSON object). A .csv file is read as CSV, anything else as JSON "
+            "Lines. Importing a file twice changes nothing. If any row is invalid, nothing "
+            "is imported unless --skip-invalid is given."
+        ),
+    )
+    importing.add_argument("file", type=Path, metavar="FILE")
+    importing.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows, report the rest"
+    )
+    report = sub.add_parser(
+        "report",
+        help="print the funnel: conversion, drop-off and time per stage",
+        description=(
+            "The funnel for a period: by cohort (customers who started in it, followed "
+            "through the window) or by calendar (events in it). Dates are in SHOP_TIMEZONE."
+        ),
+    )
+    _report_arguments(report)
+    report.add_argument("--json", action="store_true", help="print one JSON object")
+    chart = sub.add_parser(
+        "chart", help="draw the funnel as a PNG", description="Draw the report as a PNG chart."
+    )
+    _report_arguments(chart)
+    chart.add_argument("--out", type=Path, required=True, metavar="FILE.png")
+    sub.add_parser(
+        "rebuild",
+        help="recompute funnel progress after the stage definitions change",
+        description="Recompute every customer's funnel progress from the event log.",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return asyncio.run(_dispatch(args.command, sys.stdout))
+        settings = _settings()
+        configure_logging(
+            "WARNING" if args.command in _QUIET else settings.LOG_LEVEL,
+            settings.LOG_FORMAT,
+            settings.secrets(),
+        )
+        return asyncio.run(_run(args, settings))
     except Failure as failure:
         for line in failure.lines:
             print(f"funnelbot: {line}", file=sys.stderr)
-        return EXIT_FAILURE
+        return failure.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
 
-async def _dispatch(command: str, out: TextIO) -> int:
-    settings = _settings()
-    quiet = command in {"demo", "check"} or (command == "run" and settings.demo_mode)
-    configure_logging(
-        "WARNING" if quiet else settings.LOG_LEVEL, settings.LOG_FORMAT, settings.secrets()
-    )
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        if command == "migrate":
-            await _migrate(settings, out)
-        elif command == "check":
-            _check(settings, out)
-        elif command == "demo" or settings.demo_mode:
-            if command == "run":
-                out.write(
-                    "BOT_TOKEN is not set, so this is the offline demo. To run the real bot, "
-                    "put BOT_TOKEN=<token from @BotFather> in .env (see .env.example).\n\n"
-                )
-            await run_demo(_definition(settings), out)
-        else:
-            stop = asyncio.Event()
-            stop_on_signals(stop)
-            await serve(settings, SystemClock(), stop)
+        await commands.run(args, settings, sys.stdout)
     except (StoreUnavailable, MigrationError) as error:
         raise Failure(str(error)) from None
     except DefinitionError as error:
         raise Failure(*error.lines()) from None
+    except QueryError as error:
+        raise Failure(str(error)) from None
     except TelegramUnauthorizedError:
         raise Failure("Telegram refused BOT_TOKEN (401 Unauthorized): check the token") from None
     except TelegramNetworkError as error:
@@ -129,7 +175,7 @@ async def _dispatch(command: str, out: TextIO) -> int:
             f"the Bot API refused {error.method.__api_method__}: {error.message}"
         ) from None
     except OSError as error:
-        raise Failure(f"cannot start: {error.strerror or error}") from None
+        raise Failure(f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")) from None
     return 0
 
 
@@ -138,49 +184,3 @@ def _settings() -> Settings:
         return load_settings()
     except SettingsError as error:
         raise Failure(*error.lines) from None
-
-
-def _definition(settings: Settings) -> FunnelDefinition:
-    return load_definition(settings.FUNNEL_FILE)
-
-
-async def _migrate(settings: Settings, out: TextIO) -> None:
-    store = await open_database(settings.DATABASE_URL, SystemClock(), migrate=False)
-    try:
-        applied = await store.migrate(discover(migrations_dir()))
-    finally:
-        await store.close()
-    if applied:
-        for migration in applied:
-            out.write(f"applied {migration.name}\n")
-    else:
-        out.write("the database is up to date\n")
-
-
-def _check(settings: Settings, out: TextIO) -> None:
-    definition = _definition(settings)
-    mode = (
-        "offline demo (no BOT_TOKEN)"
-        if settings.demo_mode
-        else f"webhook at {settings.PUBLIC_URL}"
-        if settings.webhook_mode
-        else "long polling"
-    )
-    out.write("Settings are valid.\n")
-    out.write(f"  mode:        {mode}\n")
-    out.write(f"  Bot API:     {settings.TELEGRAM_API_URL}\n")
-    out.write(f"  database:    {settings.DATABASE_URL}\n")
-    out.write(f"  web server:  {settings.HTTP_HOST}:{settings.HTTP_PORT}\n")
-    out.write(f"  admins:      {len(settings.ADMIN_IDS) or 'none configured'}\n")
-    out.write(f"  shop zone:   {settings.SHOP_TIMEZONE}\n")
-    out.write(f"Funnel file {settings.FUNNEL_FILE} is valid.\n")
-    out.write(
-        f"  languages:   {', '.join(definition.languages)} "
-        f"(default {definition.default_language})\n"
-    )
-    out.write("  stages:\n")
-    for number, stage in enumerate(definition.stages, start=1):
-        reached_by = ", ".join(stage.events)
-        nth = f" (occurrence {stage.occurrence})" if stage.occurrence > 1 else ""
-        out.write(f"    {number}. {stage.name:<10} ← {reached_by}{nth}\n")
-    out.write(f"  templates:   {', '.join(sorted(definition.templates))}\n")

@@ -8,15 +8,23 @@ from contextlib import suppress
 
 import structlog
 from aiogram import Bot, Dispatcher
-from aiogram.types import BotCommand
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import BotCommand, BotCommandScopeChat
 from aiohttp import web
 
-from bot.app import TELEGRAM_WEBHOOK_PATH, create_bot, create_dispatcher, create_web_app
+from bot.app import (
+    TELEGRAM_WEBHOOK_PATH,
+    create_bot,
+    create_dispatcher,
+    create_web_app,
+    report_defaults,
+)
 from bot.database import open_database
 from bot.settings import Settings
 from funnel.clock import Clock
 from funnel.definition import load_definition
 from funnel.progress import StagePlan
+from handlers.admin import ADMIN_COMMANDS
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +39,13 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         log.warning("funnel stages changed since progress was computed: rebuilding it")
         await store.rebuild_progress(lambda done, total: None)
     bot = create_bot(settings.BOT_TOKEN.get_secret_value(), str(settings.TELEGRAM_API_URL))
-    dispatcher = create_dispatcher(store=store, clock=clock, definition=definition)
+    dispatcher = create_dispatcher(
+        store=store,
+        clock=clock,
+        definition=definition,
+        admin_ids=settings.ADMIN_IDS,
+        report_defaults=report_defaults(settings),
+    )
     secret = settings.WEBHOOK_SECRET.get_secret_value()
     app = create_web_app(
         store=store, telegram=(dispatcher, bot, secret) if settings.webhook_mode else None
@@ -41,7 +55,7 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         await runner.setup()
         await web.TCPSite(runner, settings.HTTP_HOST, settings.HTTP_PORT).start()
         log.info("web server listening", host=settings.HTTP_HOST, port=settings.HTTP_PORT)
-        await bot.set_my_commands(COMMANDS)
+        await _menus(bot, settings.ADMIN_IDS)
         if settings.webhook_mode:
             await _webhook(settings, dispatcher, bot, secret, stop)
         else:
@@ -80,6 +94,18 @@ async def _polling(dispatcher: Dispatcher, bot: Bot, stop: asyncio.Event) -> Non
     with suppress(RuntimeError):  # polling may already have stopped on its own
         await dispatcher.stop_polling()
     await polling
+
+
+async def _menus(bot: Bot, admin_ids: tuple[int, ...]) -> None:
+    """Everyone sees /start; each admin's own chat also shows the admin commands."""
+    await bot.set_my_commands(COMMANDS)
+    admin_menu = COMMANDS + [BotCommand(command=c, description=d) for c, d in ADMIN_COMMANDS]
+    for admin_id in admin_ids:
+        try:
+            await bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(chat_id=admin_id))
+        except TelegramBadRequest as error:
+            # Telegram knows a chat only once its user has started the bot.
+            log.warning("admin menu not set", admin_id=admin_id, reason=error.message)
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     LOG_FORMAT: Literal["auto", "console", "json"] = "auto"
     SHOP_TIMEZONE: str = "Europe/Moscow"
     FUNNEL_FILE: Path = Path("funnel.toml")
+    CONVERSION_WINDOW_DAYS: Annotated[int, Field(ge=1, le=3650)] = 30
+    COMPARE_DROP_POINTS: Annotated[float, Field(gt=0, le=100)] = 5.0
 
     @field_validator("BOT_TOKEN")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +24,12 @@ class InvalidEvent(ValueError):
 
 def is_event_type(name: str) -> bool:
     return _EVENT_TYPE.fullmatch(name) is not None
+
+
+def derive_key(*parts: object) -> str:
+    """A stable idempotency key for a record that arrived without one."""
+    canonical = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def epoch_ms(moment: datetime) -> int:

@@ -45,7 +45,10 @@ class StagePlan:
     @property
     def fingerprint(self) -> str:
         """Changes whenever stored progress would have to be recomputed."""
-        shape = [[n, sorted(t), o] for n, t, o in zip(self.names, self.types, self.occurrences)]
+        shape = [
+            [n, sorted(t), o]
+            for n, t, o in zip(self.names, self.types, self.occurrences, strict=True)
+        ]
         return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
 
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from funnel.progress import Progress, StagePlan
 from funnel.report import COHORT, Query, Report, calendar_report, cohort_report
 from funnel.segments import merge_calendar, merge_cohort
 from funnel.store.base import FunnelStore
+
+DEFAULT_DROP_POINTS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDefaults:
+    """What the shop configured for every report: its time zone, window and alert threshold."""
+
+    zone: ZoneInfo
+    window_days: int
+    compare_drop_points: float
 
 
 async def build_report(

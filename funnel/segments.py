@@ -94,17 +94,19 @@ def pack_calendar(hits: Sequence[tuple[int, int, int, Progress | None]]) -> byte
 
 def merge_cohort(segments: Sequence[bytes], stages: int) -> CohortColumns:
     columns, attributes = _merge([_unpack(s) for s in segments])
-    started = columns.get("started", np.empty(0, np.int64))
+    started = columns.get("started", np.empty(0, np.int64)).astype(np.int64, copy=False)
     offsets = columns.get("offsets", np.empty((0, stages - 1), np.int64))
-    return CohortColumns(started, offsets.reshape(-1, stages - 1), attributes)
+    return CohortColumns(
+        started, offsets.astype(np.int64, copy=False).reshape(-1, stages - 1), attributes
+    )
 
 
 def merge_calendar(segments: Sequence[bytes]) -> CalendarColumns:
     columns, attributes = _merge([_unpack(s) for s in segments])
     return CalendarColumns(
-        columns.get("stage", np.empty(0, np.int8)),
-        columns.get("customer", np.empty(0, np.int64)),
-        columns.get("at", np.empty(0, np.int64)),
+        columns.get("stage", np.empty(0, np.int8)).astype(np.int8, copy=False),
+        columns.get("customer", np.empty(0, np.int64)).astype(np.int64, copy=False),
+        columns.get("at", np.empty(0, np.int64)).astype(np.int64, copy=False),
         attributes,
     )
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aiogram import Router
 
 from handlers import errors
+from handlers.admin import ADMIN_COMMANDS, create_admin_router, guard
 from handlers.customer import fallback, start
 
 
-def get_routers() -> list[Router]:
+def get_routers(admin_ids: Iterable[int]) -> list[Router]:
     """Fresh routers, in the order they must see updates."""
     return [
         errors.create_router(),
         start.create_router(),
+        # Admin commands for admins; the same commands from anyone else are refused next.
+        create_admin_router(admin_ids),
+        guard.create_router([name for name, _ in ADMIN_COMMANDS]),
         # Last: it answers every message no other router claimed.
         fallback.create_router(),
     ]

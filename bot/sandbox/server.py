@@ -63,7 +63,8 @@ class BotApiSandbox:
         self.members: dict[tuple[int | str, int], str] = {}
         self.sent: list[SentMessage] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.commands: list[dict[str, Any]] = []
+        # Command menus by scope: "default", or a chat id for BotCommandScopeChat.
+        self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook_url = ""
         self.webhook_secret = ""
         self._update_ids = count(1)
@@ -387,15 +388,24 @@ class BotApiSandbox:
         return self._message_json(message)
 
     async def _set_my_commands(self, params: Params) -> bool:
-        self.commands = _json(params, "commands") or []
+        self.commands[self._scope(params)] = _json(params, "commands") or []
         return True
 
-    async def _get_my_commands(self, _: Params) -> list[dict[str, Any]]:
-        return self.commands
+    async def _get_my_commands(self, params: Params) -> list[dict[str, Any]]:
+        return self.commands.get(self._scope(params), [])
 
-    async def _delete_my_commands(self, _: Params) -> bool:
-        self.commands = []
+    async def _delete_my_commands(self, params: Params) -> bool:
+        self.commands.pop(self._scope(params), None)
         return True
+
+    def _scope(self, params: Params) -> str:
+        scope = _json(params, "scope") or {"type": "default"}
+        if scope.get("type") != "chat":
+            return str(scope.get("type", "default"))
+        chat = scope.get("chat_id")
+        if chat not in self.users:
+            raise chat_not_found()
+        return str(chat)
 
     async def _get_chat_member(self, params: Params) -> dict[str, Any]:
         chat = _chat_key(params)

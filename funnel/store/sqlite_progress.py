@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from typing import Any
 
 import aiosqlite
 
@@ -20,6 +21,7 @@ COHORT = "cohort"
 CALENDAR = "calendar"
 # SQLite caps the number of bound parameters in one statement.
 _CHUNK = 500
+_PROGRESS_COLUMNS = "started_ms, chain, source, magnet, platform, returning_customer"
 _BATCH = 5_000
 
 Progressed = Callable[[int, int], None]
@@ -46,11 +48,10 @@ def _row(progress: Progress, customer_id: int) -> tuple[object, ...]:
     )
 
 
-def _progress(row: Sequence[object]) -> Progress:
+def _progress(row: Sequence[Any]) -> Progress:
     started, chain, source, magnet, platform, returning = row
-    assert isinstance(started, int) and isinstance(chain, str)
     return Progress(
-        started_ms=started,
+        started_ms=int(started),
         chain=tuple(json.loads(chain)),
         source=str(source),
         magnet=str(magnet),
@@ -122,7 +123,7 @@ class ProgressKeeper:
         found: dict[int, Progress] = {}
         for chunk in _chunks(customers):
             async with self._connection.execute(
-                "SELECT customer_id, started_ms, chain, source, magnet, platform, returning_customer"
+                f"SELECT customer_id, {_PROGRESS_COLUMNS}"
                 f" FROM progress WHERE customer_id IN ({_marks(chunk)})",
                 tuple(chunk),
             ) as cursor:
@@ -132,7 +133,7 @@ class ProgressKeeper:
 
     async def started_between(self, start_ms: int, end_ms: int) -> list[tuple[int, Progress]]:
         async with self._connection.execute(
-            "SELECT customer_id, started_ms, chain, source, magnet, platform, returning_customer"
+            f"SELECT customer_id, {_PROGRESS_COLUMNS}"
             " FROM progress WHERE started_ms >= ? AND started_ms < ? ORDER BY started_ms",
             (start_ms, end_ms),
         ) as cursor:
@@ -175,8 +176,8 @@ class ProgressKeeper:
     ) -> None:
         if upserts:
             await self._connection.executemany(
-                "INSERT INTO progress (customer_id, started_ms, chain, source, magnet, platform,"
-                " returning_customer) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id) DO UPDATE SET"
+                f"INSERT INTO progress (customer_id, {_PROGRESS_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id) DO UPDATE SET"
                 " started_ms = excluded.started_ms, chain = excluded.chain,"
                 " source = excluded.source, magnet = excluded.magnet,"
                 " platform = excluded.platform, returning_customer = excluded.returning_customer",
@@ -226,8 +227,7 @@ class ProgressKeeper:
 
     async def _cohort_day(self, day: int) -> bytes | None:
         async with self._connection.execute(
-            "SELECT started_ms, chain, source, magnet, platform, returning_customer FROM progress"
-            " WHERE started_ms >= ? AND started_ms < ?",
+            f"SELECT {_PROGRESS_COLUMNS} FROM progress WHERE started_ms >= ? AND started_ms < ?",
             (day * DAY_MS, (day + 1) * DAY_MS),
         ) as cursor:
             rows = [_progress(row) for row in await cursor.fetchall()]
@@ -236,7 +236,8 @@ class ProgressKeeper:
     async def _calendar_day(self, day: int) -> bytes | None:
         async with self._connection.execute(
             "SELECT DISTINCT customer_id FROM events"
-            f" WHERE type IN ({_marks(self._stage_types)}) AND occurred_ms >= ? AND occurred_ms < ?",
+            f" WHERE type IN ({_marks(self._stage_types)})"
+            " AND occurred_ms >= ? AND occurred_ms < ?",
             (*self._stage_types, day * DAY_MS, (day + 1) * DAY_MS),
         ) as cursor:
             customers = [row[0] for row in await cursor.fetchall()]
@@ -257,7 +258,7 @@ class ProgressKeeper:
     async def rebuild(self, progressed: Progressed) -> None:
         """Recompute every customer's progress and every segment from the events."""
         for table in ("progress", "segments", "stale_segments"):
-            await self._connection.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+            await self._connection.execute(f"DELETE FROM {table}")  # fixed table names
         async with self._connection.execute(
             f"SELECT count(*) FROM events WHERE type IN ({_marks(self._relevant)})",
             self._relevant,

@@ -109,7 +109,9 @@ def test_migrate_applies_then_reports_up_to_date(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["migrate"]) == 0
-    assert capsys.readouterr().out == "applied 0001_customers_and_events.sql\napplied 0002_funnel_progress.sql\n"
+    assert capsys.readouterr().out == (
+        "applied 0001_customers_and_events.sql\napplied 0002_funnel_progress.sql\n"
+    )
     assert (workdir / "var" / "funnel.sqlite3").exists()
 
     assert main(["migrate"]) == 0

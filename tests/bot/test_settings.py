@@ -21,6 +21,8 @@ NAMES = [
     "LOG_FORMAT",
     "SHOP_TIMEZONE",
     "FUNNEL_FILE",
+    "CONVERSION_WINDOW_DAYS",
+    "COMPARE_DROP_POINTS",
 ]
 TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345"
 

@@ -45,7 +45,7 @@ async def test_polling_mode_answers_and_stops_cleanly(
 
     assert replies[0].text.startswith("Здравствуйте, Анна!")
     assert health.status == 200
-    assert sandbox.commands == [{"command": "start", "description": "Start / Начать"}]
+    assert sandbox.commands["default"] == [{"command": "start", "description": "Start / Начать"}]
     assert sandbox.webhook_url == ""
 
 

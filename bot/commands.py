@@ -1,0 +1,207 @@
+"""What each funnelbot subcommand does, once its arguments and settings are known."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Never, TextIO
+
+from tqdm import tqdm
+
+from bot.database import migrations_dir, open_database
+from bot.demo import run_demo
+from bot.runtime import serve, stop_on_signals
+from bot.settings import Settings
+from funnel.chart import chart_png
+from funnel.clock import SystemClock
+from funnel.definition import FunnelDefinition, load_definition
+from funnel.history import import_rows, validate
+from funnel.progress import StagePlan
+from funnel.report import Period, Query
+from funnel.report_text import plain
+from funnel.reporting import build_report
+from funnel.store.base import FunnelStore
+from funnel.store.migrations import discover
+
+SHOWN_PROBLEMS = 50
+
+
+class Failure(Exception):
+    """Ends the command with these lines on stderr."""
+
+    def __init__(self, *lines: str, exit_code: int = 1) -> None:
+        super().__init__(lines[0] if lines else "")
+        self.lines = lines
+        self.exit_code = exit_code
+
+
+async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None:
+    command: str = args.command
+    if command == "run" and settings.demo_mode:
+        out.write(
+            "BOT_TOKEN is not set, so this is the offline demo. To run the real bot, "
+            "put BOT_TOKEN=<token from @BotFather> in .env (see .env.example).\n\n"
+        )
+        command = "demo"
+    if command == "run":
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await serve(settings, SystemClock(), stop)
+    elif command == "demo":
+        await run_demo(load_definition(settings.FUNNEL_FILE), out)
+    elif command == "migrate":
+        await migrate(settings, out)
+    elif command == "check":
+        check(settings, out)
+    elif command == "import":
+        await import_history(settings, args, out)
+    elif command in ("report", "chart"):
+        await report(settings, args, out)
+    elif command == "rebuild":
+        await rebuild(settings, out)
+
+
+def _bar(total: int, unit: str, description: str) -> tqdm[Never]:
+    # A bar only on a terminal; pipes and CI logs get the summary line alone.
+    return tqdm(
+        total=total,
+        unit=unit,
+        unit_scale=True,
+        desc=description,
+        file=sys.stderr,
+        disable=None,
+        leave=False,
+    )
+
+
+def _advance_to(bar: tqdm[Never]) -> Callable[[int], None]:
+    def advance(done: int) -> None:
+        bar.update(done - bar.n)
+
+    return advance
+
+
+@asynccontextmanager
+async def _funnel_store(
+    settings: Settings, *, current: bool = True
+) -> AsyncIterator[tuple[FunnelDefinition, StagePlan, FunnelStore]]:
+    definition = load_definition(settings.FUNNEL_FILE)
+    plan = StagePlan.of(definition)
+    store = await open_database(settings.DATABASE_URL, SystemClock(), plan)
+    try:
+        if current and not await store.progress_is_current():
+            raise Failure(
+                "the funnel stages changed since progress was computed: "
+                "run `funnelbot rebuild` first"
+            )
+        yield definition, plan, store
+    finally:
+        await store.close()
+
+
+async def migrate(settings: Settings, out: TextIO) -> None:
+    store = await open_database(settings.DATABASE_URL, SystemClock(), migrate=False)
+    try:
+        applied = await store.migrate(discover(migrations_dir()))
+    finally:
+        await store.close()
+    if applied:
+        for migration in applied:
+            out.write(f"applied {migration.name}\n")
+    else:
+        out.write("the database is up to date\n")
+
+
+def check(settings: Settings, out: TextIO) -> None:
+    definition = load_definition(settings.FUNNEL_FILE)
+    mode = (
+        "offline demo (no BOT_TOKEN)"
+        if settings.demo_mode
+        else f"webhook at {settings.PUBLIC_URL}"
+        if settings.webhook_mode
+        else "long polling"
+    )
+    out.write("Settings are valid.\n")
+    out.write(f"  mode:        {mode}\n")
+    out.write(f"  Bot API:     {settings.TELEGRAM_API_URL}\n")
+    out.write(f"  database:    {settings.DATABASE_URL}\n")
+    out.write(f"  web server:  {settings.HTTP_HOST}:{settings.HTTP_PORT}\n")
+    out.write(f"  admins:      {len(settings.ADMIN_IDS) or 'none configured'}\n")
+    out.write(f"  shop zone:   {settings.SHOP_TIMEZONE}\n")
+    out.write(f"  window:      {settings.CONVERSION_WINDOW_DAYS} days\n")
+    out.write(f"Funnel file {settings.FUNNEL_FILE} is valid.\n")
+    out.write(
+        f"  languages:   {', '.join(definition.languages)} "
+        f"(default {definition.default_language})\n"
+    )
+    out.write("  stages:\n")
+    for number, stage in enumerate(definition.stages, start=1):
+        reached_by = ", ".join(stage.events)
+        nth = f" (occurrence {stage.occurrence})" if stage.occurrence > 1 else ""
+        out.write(f"    {number}. {stage.name:<10} ← {reached_by}{nth}\n")
+    out.write(f"  templates:   {', '.join(sorted(definition.templates))}\n")
+
+
+async def import_history(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
+    path = args.file
+    size = path.stat().st_size
+    with path.open(encoding="utf-8", newline="") as stream, _bar(size, "B", "checking") as bar:
+        problems = validate(stream, path.name, _advance_to(bar))
+    if problems and not args.skip_invalid:
+        shown = [str(p) for p in problems[:SHOWN_PROBLEMS]]
+        if len(problems) > SHOWN_PROBLEMS:
+            shown.append(f"... and {len(problems) - SHOWN_PROBLEMS} more")
+        raise Failure(
+            *shown,
+            f"nothing was imported: {len(problems)} invalid row(s) in {path.name} "
+            "(fix them, or pass --skip-invalid to import the rest)",
+        )
+    for problem in problems:
+        out.write(f"skipped {problem}\n")
+    async with _funnel_store(settings) as (_, _, store):
+        with (
+            path.open(encoding="utf-8", newline="") as stream,
+            _bar(size, "B", "importing") as bar,
+        ):
+            outcome = await import_rows(store, stream, path.name, _advance_to(bar))
+    out.write(
+        f"imported {outcome.imported} event(s), {outcome.already_there} already there, "
+        f"for {len(outcome.customers)} customer(s), {outcome.new_customers} of them new\n"
+    )
+
+
+async def report(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
+    zone = settings.shop_zone
+    last = args.last or datetime.now(zone).date()
+    first = args.first or last - timedelta(days=6)
+    try:
+        period = Period(first, last)
+    except ValueError as error:
+        raise Failure(str(error), exit_code=2) from None
+    query = Query(period, args.mode, args.window or settings.CONVERSION_WINDOW_DAYS, args.by)
+    async with _funnel_store(settings) as (_, plan, store):
+        result = await build_report(store, plan, query, zone)
+    if args.command == "chart":
+        args.out.write_bytes(chart_png(result))
+        out.write(f"wrote {args.out}\n")
+    elif args.json:
+        out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+    else:
+        out.write(plain(result))
+
+
+async def rebuild(settings: Settings, out: TextIO) -> None:
+    async with _funnel_store(settings, current=False) as (_, plan, store):
+        with _bar(0, "events", "rebuilding") as bar:
+
+            def progressed(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            await store.rebuild_progress(progressed)
+    out.write(f"funnel progress rebuilt for {len(plan.names)} stages\n")

@@ -1,0 +1,38 @@
+"""/help for admins: every admin command, grouped, with the report's grammar."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from funnel.report_args import USAGE
+
+HELP = f"""<b>Funnel</b>
+/report — customers, conversion, drop-off and time per stage
+/compare — this period against the previous one of the same length
+/chart — the report as a picture
+/export — CSV: one row per customer, and the report table
+/digest — yesterday's funnel and its biggest drop
+
+<b>Periods and options</b> (for all of the above)
+<code>{html.escape(USAGE)}</code>
+Periods: today, yesterday, 7d (default), 30d, a month 2026-11, a range 2026-11-01..2026-11-21.
+cohort (default) follows the customers who started in the period; calendar counts what
+happened in it, mixing cohorts.
+
+<b>Operations</b>
+/health — uptime, database size, event counts, last event per platform
+/help — this list"""
+
+
+async def on_help(message: Message) -> None:
+    await message.answer(HELP)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_help, Command("help"))
+    return router

@@ -1,0 +1,29 @@
+"""Shaping report text for Telegram: monospace blocks, within one message's length."""
+
+from __future__ import annotations
+
+import html
+
+from funnel.report_args import USAGE
+
+MESSAGE_LIMIT = 4096
+
+
+def block(caption: str, body: str) -> str:
+    return f"<b>{html.escape(caption)}</b>\n<pre>{html.escape(body)}</pre>"
+
+
+def messages(blocks: list[str]) -> list[str]:
+    """Blocks packed into as few messages as fit Telegram's limit."""
+    out: list[str] = []
+    for item in blocks:
+        if out and len(out[-1]) + 2 + len(item) <= MESSAGE_LIMIT:
+            out[-1] += "\n\n" + item
+        else:
+            out.append(item)
+    return out
+
+
+def usage(problem: str, command: str = "report") -> str:
+    usage_line = USAGE.replace("/report", f"/{command}", 1)
+    return f"{html.escape(problem)}\nUsage: <code>{html.escape(usage_line)}</code>"
