@@ -170,7 +170,7 @@ async def import_history(settings: Settings, args: argparse.Namespace, out: Text
         ):
             outcome = await import_rows(store, stream, path.name, _advance_to(bar))
     out.write(
-        f"imported {outcome.imported} event(s), {outcome.already_there} already there, "
+        f"imported {outcome.imported} event(s), {outcome.duplicates} duplicate(s) skipped, "
         f"for {len(outcome.customers)} customer(s), {outcome.new_customers} of them new\n"
     )
 

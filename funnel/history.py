@@ -50,7 +50,7 @@ class Invalid:
 @dataclass(slots=True)
 class Outcome:
     imported: int = 0
-    already_there: int = 0
+    duplicates: int = 0
     new_customers: int = 0
     customers: set[str] = field(default_factory=set)
 
@@ -190,7 +190,7 @@ async def _import_batch(
             )
         imported = await tx.record_many(events)
     outcome.imported += imported
-    outcome.already_there += len(events) - imported
+    outcome.duplicates += len(events) - imported
 
 
 async def _customer(tx: FunnelTransaction, row: Row, outcome: Outcome) -> int:

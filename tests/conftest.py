@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -23,6 +24,7 @@ from bot.sandbox.world import Profile
 from funnel.clock import ManualClock
 from funnel.definition import FunnelDefinition, load_definition
 from funnel.progress import StagePlan
+from funnel.reporting import ReportDefaults
 from funnel.store.base import FunnelStore
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +41,7 @@ def free_port() -> int:
 @pytest.fixture(autouse=True)
 def json_logs() -> None:
     """Log as production does off a terminal, so failures in tests show the real lines."""
-    configure_logging("DEBUG", "json", [], stream=sys.stderr)
+    configure_logging("INFO", "json", [], stream=sys.stderr)
 
 
 @pytest.fixture
@@ -77,9 +79,19 @@ async def bot(sandbox: BotApiSandbox) -> AsyncIterator[Bot]:
     await bot.session.close()
 
 
+ADMIN_ID = 1_000_001
+SHOP_ZONE = ZoneInfo("Europe/Moscow")
+
+
 @pytest.fixture
 def dispatcher(store: FunnelStore, clock: ManualClock, definition: FunnelDefinition) -> Dispatcher:
-    return create_dispatcher(store=store, clock=clock, definition=definition)
+    return create_dispatcher(
+        store=store,
+        clock=clock,
+        definition=definition,
+        admin_ids=[ADMIN_ID],
+        report_defaults=ReportDefaults(SHOP_ZONE, 30, 5.0),
+    )
 
 
 @pytest.fixture

@@ -320,7 +320,9 @@ class BotApiSandbox:
         markup = str(params.get("text", ""))
         if not markup:
             raise ApiError(400, "Bad Request: message text is empty")
-        return self._store(params, kind="text", markup=markup, limit=MAX_TEXT, file=None)
+        return self._store(
+            params, kind="text", markup=markup, limit=MAX_TEXT, file=None, content=None
+        )
 
     async def _send_document(self, params: Params) -> dict[str, Any]:
         return self._send_file(params, "document")
@@ -335,12 +337,24 @@ class BotApiSandbox:
             given = params.get(given.removeprefix("attach://"))
         if given is None or given == "":
             raise ApiError(400, f"Bad Request: there is no {kind} in the request")
-        file = given.filename if isinstance(given, web.FileField) else str(given)
+        if isinstance(given, web.FileField):
+            file, content = given.filename, given.file.read()
+        else:
+            file, content = str(given), None
         markup = str(params.get("caption", ""))
-        return self._store(params, kind=kind, markup=markup, limit=MAX_CAPTION, file=file)
+        return self._store(
+            params, kind=kind, markup=markup, limit=MAX_CAPTION, file=file, content=content
+        )
 
     def _store(
-        self, params: Params, *, kind: str, markup: str, limit: int, file: str | None
+        self,
+        params: Params,
+        *,
+        kind: str,
+        markup: str,
+        limit: int,
+        file: str | None,
+        content: bytes | None,
     ) -> dict[str, Any]:
         chat_id = self._recipient(params)
         parse_mode = params.get("parse_mode") or None
@@ -361,6 +375,7 @@ class BotApiSandbox:
             parse_mode=parse_mode,
             reply_markup=_json(params, "reply_markup"),
             file=file,
+            content=content,
         )
         self.sent.append(message)
         return self._message_json(message)

@@ -44,6 +44,7 @@ class SentMessage:
     parse_mode: str | None
     reply_markup: dict[str, Any] | None = None
     file: str | None = None
+    content: bytes | None = None
     edited: bool = False
     history: list[str] = field(default_factory=list)
 

@@ -30,7 +30,9 @@ def settings_for(sandbox: BotApiSandbox, folder: Path, **extra: object) -> Setti
 async def test_polling_mode_answers_and_stops_cleanly(
     tmp_path: Path, sandbox: BotApiSandbox, clock: ManualClock
 ) -> None:
-    settings = settings_for(sandbox, tmp_path, HTTP_PORT=free_port())
+    owner = sandbox.add_user(Profile(id=41, first_name="Owner"))
+    # 42 never opened the bot, so Telegram has no chat to scope a menu to.
+    settings = settings_for(sandbox, tmp_path, HTTP_PORT=free_port(), ADMIN_IDS="41,42")
     stop = asyncio.Event()
     running = asyncio.create_task(serve(settings, clock, stop))
     anna = SandboxUser(sandbox, Profile(id=31, first_name="Анна", language_code="ru"))
@@ -46,6 +48,18 @@ async def test_polling_mode_answers_and_stops_cleanly(
     assert replies[0].text.startswith("Здравствуйте, Анна!")
     assert health.status == 200
     assert sandbox.commands["default"] == [{"command": "start", "description": "Start / Начать"}]
+    admin_menu = [command["command"] for command in sandbox.commands[str(owner.id)]]
+    assert admin_menu == [
+        "start",
+        "report",
+        "compare",
+        "chart",
+        "export",
+        "digest",
+        "health",
+        "help",
+    ]
+    assert "42" not in sandbox.commands
     assert sandbox.webhook_url == ""
 
 
