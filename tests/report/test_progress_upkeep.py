@@ -43,7 +43,7 @@ events_strategy = st.lists(
 
 
 async def snapshot(store: Any) -> list[Any]:
-    views = []
+    views: list[Any] = []
     for mode in (COHORT, CALENDAR):
         for by in (None, "source", "magnet", "platform", "new_vs_returning"):
             report = await build_report(store, PLAN, Query(WHOLE, mode, 1, by), ZONE)
