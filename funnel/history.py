@@ -165,6 +165,7 @@ async def import_rows(
             batch = []
     if batch:
         await _import_batch(store, batch, known, outcome)
+    await store.settle_progress()
     return outcome
 
 

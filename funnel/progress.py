@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from funnel.definition import FunnelDefinition
 
@@ -21,7 +22,7 @@ TELEGRAM = "telegram"
 NONE = "(none)"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StagePlan:
     """The stages as the progress engine needs them."""
 
@@ -37,7 +38,16 @@ class StagePlan:
             occurrences=tuple(stage.occurrence for stage in definition.stages),
         )
 
-    @property
+    @cached_property
+    def stages_of(self) -> dict[str, tuple[int, ...]]:
+        """For each event type, the stages it can reach."""
+        found: dict[str, tuple[int, ...]] = {}
+        for stage, types in enumerate(self.types):
+            for event_type in types:
+                found[event_type] = (*found.get(event_type, ()), stage)
+        return found
+
+    @cached_property
     def relevant_types(self) -> frozenset[str]:
         """Every event type progress reads: the stages', and those behind the breakdowns."""
         return frozenset().union(*self.types) | {ORDER_PAID, MAGNET_DELIVERED}
@@ -84,34 +94,44 @@ class Hit:
     at_ms: int
 
 
-def ordered(events: Sequence[FunnelEvent]) -> list[FunnelEvent]:
-    return sorted(events, key=lambda e: (e.at_ms, e.id))
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A customer's progress (None until the first stage) and their calendar hits."""
+
+    progress: Progress | None
+    hits: frozenset[Hit]
 
 
-def qualifying(plan: StagePlan, events: list[FunnelEvent], stage: int) -> list[FunnelEvent]:
-    """The customer's events that can reach the stage: its types, from its nth occurrence on."""
-    of_type = [e for e in events if e.type in plan.types[stage]]
-    return of_type[plan.occurrences[stage] - 1 :]
+def analyse(plan: StagePlan, events: Sequence[FunnelEvent]) -> Analysis:
+    in_order = sorted(events, key=lambda e: (e.at_ms, e.id))
+    qualifying = _qualifying(plan, in_order)
+    hits = frozenset(Hit(stage, e.at_ms) for stage, found in enumerate(qualifying) for e in found)
+    return Analysis(_progress(in_order, qualifying), hits)
 
 
-def progress_of(plan: StagePlan, events: Sequence[FunnelEvent]) -> Progress | None:
-    """The customer's progress, or None until they reach the first stage."""
-    in_order = ordered(events)
-    first = qualifying(plan, in_order, 0)
-    if not first:
+def _qualifying(plan: StagePlan, in_order: list[FunnelEvent]) -> list[list[FunnelEvent]]:
+    """Per stage, the events that can reach it: its types, from its nth occurrence on."""
+    found: list[list[FunnelEvent]] = [[] for _ in plan.names]
+    seen = [0] * len(plan.names)
+    stages_of = plan.stages_of
+    for event in in_order:
+        for stage in stages_of.get(event.type, ()):
+            seen[stage] += 1
+            if seen[stage] >= plan.occurrences[stage]:
+                found[stage].append(event)
+    return found
+
+
+def _progress(in_order: list[FunnelEvent], qualifying: list[list[FunnelEvent]]) -> Progress | None:
+    if not qualifying[0]:
         return None
-    start = first[0]
+    start = qualifying[0][0]
     used = {start.id}
     chain: list[int] = []
     reached_at = start.at_ms
-    for stage in range(1, len(plan.names)):
+    for candidates in qualifying[1:]:
         candidate = next(
-            (
-                e
-                for e in qualifying(plan, in_order, stage)
-                if e.at_ms >= reached_at and e.id not in used
-            ),
-            None,
+            (e for e in candidates if e.at_ms >= reached_at and e.id not in used), None
         )
         if candidate is None:
             break
@@ -128,13 +148,3 @@ def progress_of(plan: StagePlan, events: Sequence[FunnelEvent]) -> Progress | No
         ),
         returning=any(e.type == ORDER_PAID and e.at_ms < start.at_ms for e in in_order),
     )
-
-
-def hits_of(plan: StagePlan, events: Sequence[FunnelEvent]) -> list[Hit]:
-    """Every stage each event reaches in calendar terms."""
-    in_order = ordered(events)
-    return [
-        Hit(stage, event.at_ms)
-        for stage in range(len(plan.names))
-        for event in qualifying(plan, in_order, stage)
-    ]

@@ -34,3 +34,10 @@ CREATE TABLE progress_meta (
 
 -- The newest event of each platform, for the admins' health view, without a scan.
 CREATE INDEX events_by_platform ON events (platform, id);
+
+-- Customers whose progress is yet to be recomputed, with the highest event id it reflects.
+-- Appending only marks them; progress is settled in large batches, and before any report.
+CREATE TABLE progress_pending (
+    customer_id INTEGER PRIMARY KEY,
+    settled_through INTEGER NOT NULL
+);

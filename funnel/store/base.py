@@ -90,6 +90,10 @@ class FunnelStore(Protocol):
         """False when the stages changed since progress was computed: rebuild it."""
         ...
 
+    async def settle_progress(self) -> int:
+        """Bring every waiting customer's progress up to date now; returns how many."""
+        ...
+
     async def rebuild_progress(self, progressed: Progressed) -> None:
         """Recompute all progress from the events; progressed(done, total) reports the way."""
         ...

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,9 @@ from funnel.store.migrations import Migration, MigrationError, pending
 from funnel.store.sqlite_progress import CALENDAR, COHORT, ProgressKeeper
 
 BUSY_TIMEOUT_MS = 5_000
+SETTLE_DELAY_S = 1.0
 MEMORY = ":memory:"
+log = logging.getLogger(__name__)
 
 _CUSTOMER_COLUMNS = (
     "id, telegram_user_id, language, time_zone, first_seen_at, first_source, opted_out, blocked"
@@ -73,6 +76,7 @@ class SqliteStore:
         self._clock = clock
         self._keeper = ProgressKeeper(connection, plan) if plan is not None else None
         self._lock = asyncio.Lock()
+        self._settler: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -113,11 +117,26 @@ class SqliteStore:
             try:
                 tx = SqliteTransaction(self._connection, self._clock, self._keeper)
                 yield tx
-                await tx.settle()
+                waiting = await tx.finish()
             except BaseException:
                 await self._connection.execute("ROLLBACK")
                 raise
             await self._connection.execute("COMMIT")
+        if waiting:
+            self._settle_soon()
+
+    def _settle_soon(self) -> None:
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.get_running_loop().create_task(self._settle_later())
+
+    async def _settle_later(self) -> None:
+        # Waiting a moment gathers what arrives meanwhile into one large, cheaper batch.
+        await asyncio.sleep(SETTLE_DELAY_S)
+        try:
+            await self.settle_progress()
+        except (StoreUnavailable, sqlite3.Error, ValueError):
+            # Reports settle whatever is still waiting before they read.
+            log.warning("funnel progress not settled in the background", exc_info=True)
 
     async def ping(self) -> None:
         async with self._lock:
@@ -129,6 +148,10 @@ class SqliteStore:
                 ) from error
 
     async def close(self) -> None:
+        if self._settler is not None:
+            self._settler.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._settler
         await self._connection.close()
 
     async def progress_is_current(self) -> bool:
@@ -136,6 +159,12 @@ class SqliteStore:
             return True
         async with self.transaction():
             return await self._keeper.is_current()
+
+    async def settle_progress(self) -> int:
+        if self._keeper is None:
+            return 0
+        async with self.transaction():
+            return await self._keeper.settle_pending()
 
     async def rebuild_progress(self, progressed: Progressed) -> None:
         if self._keeper is None:
@@ -267,12 +296,13 @@ class SqliteTransaction:
             return await cursor.fetchone() is not None
 
     async def record(self, event: Event) -> bool:
-        await self._note_appends()
         cursor = await self._connection.execute(
             f"{_INSERT_EVENT} ON CONFLICT (idempotency_key) DO NOTHING",
             self._event_row(event),
         )
         inserted = cursor.rowcount == 1
+        if inserted and self._appended_after is None and cursor.lastrowid is not None:
+            self._appended_after = cursor.lastrowid - 1
         await cursor.close()
         if inserted:
             self._touch([event])
@@ -284,32 +314,33 @@ class SqliteTransaction:
         known: set[str] = set()
         for start in range(0, len(unique), 500):
             keys = [event.key for event in unique[start : start + 500]]
-            async with self._connection.execute(
-                "SELECT idempotency_key FROM events"
-                f" WHERE idempotency_key IN ({','.join('?' * len(keys))})",
+            # The highest id comes along, so that what this unit appends can be told apart.
+            rows = await self._connection.execute_fetchall(
+                "SELECT idempotency_key, NULL FROM events"
+                f" WHERE idempotency_key IN ({','.join('?' * len(keys))})"
+                " UNION ALL SELECT NULL, coalesce(max(id), 0) FROM events",
                 keys,
-            ) as cursor:
-                known.update(row[0] for row in await cursor.fetchall())
+            )
+            for key, highest in rows:
+                if key is not None:
+                    known.add(key)
+                elif self._appended_after is None:
+                    self._appended_after = int(highest)
         fresh = [event for event in unique if event.key not in known]
         if fresh:
-            await self._note_appends()
             await self._connection.executemany(
                 _INSERT_EVENT, [self._event_row(event) for event in fresh]
             )
             self._touch(fresh)
         return len(fresh)
 
-    async def settle(self) -> None:
-        """Bring progress up to date for the customers this unit of work touched."""
-        if self._keeper is not None and self._touched and self._appended_after is not None:
-            await self._keeper.settle(sorted(self._touched), self._appended_after)
-            self._touched.clear()
-
-    async def _note_appends(self) -> None:
-        if self._appended_after is None:
-            async with self._connection.execute("SELECT coalesce(max(id), 0) FROM events") as c:
-                row = await c.fetchone()
-            self._appended_after = int(row[0]) if row else 0
+    async def finish(self) -> bool:
+        """Mark the customers this unit of work touched; True when progress now waits."""
+        if self._keeper is None or not self._touched or self._appended_after is None:
+            return False
+        await self._keeper.mark_pending(sorted(self._touched), self._appended_after)
+        self._touched.clear()
+        return True
 
     def _touch(self, events: Sequence[Event]) -> None:
         if self._keeper is not None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from funnel.progress import FunnelEvent, Progress, StagePlan, hits_of, progress_of
+from funnel.progress import FunnelEvent, Progress, StagePlan, analyse
 from funnel.segments import DAY_MS, day_of, pack_calendar, pack_cohort
 
 COHORT = "cohort"
@@ -23,6 +23,7 @@ CALENDAR = "calendar"
 _CHUNK = 500
 _PROGRESS_COLUMNS = "started_ms, chain, source, magnet, platform, returning_customer"
 _BATCH = 5_000
+_SETTLE_BATCH = 2_000
 
 Progressed = Callable[[int, int], None]
 
@@ -104,34 +105,21 @@ class ProgressKeeper:
     async def histories(self, customers: Sequence[int]) -> dict[int, list[FunnelEvent]]:
         found: dict[int, list[FunnelEvent]] = defaultdict(list)
         for chunk in _chunks(customers):
-            async with self._connection.execute(
+            rows = await self._connection.execute_fetchall(
                 "SELECT customer_id, id, type, occurred_ms, source, platform,"
                 " CASE WHEN type = 'magnet_delivered'"
                 " THEN json_extract(properties, '$.magnet') END"
                 f" FROM events WHERE customer_id IN ({_marks(chunk)})"
                 f" AND type IN ({_marks(self._relevant)})",
                 (*chunk, *self._relevant),
-            ) as cursor:
-                for row in await cursor.fetchall():
-                    magnet = row[6] if isinstance(row[6], str) else None
-                    found[row[0]].append(
-                        FunnelEvent(row[1], row[2], row[3], row[4], row[5], magnet)
-                    )
-        return found
-
-    async def stored_progress(self, customers: Sequence[int]) -> dict[int, Progress]:
-        found: dict[int, Progress] = {}
-        for chunk in _chunks(customers):
-            async with self._connection.execute(
-                f"SELECT customer_id, {_PROGRESS_COLUMNS}"
-                f" FROM progress WHERE customer_id IN ({_marks(chunk)})",
-                tuple(chunk),
-            ) as cursor:
-                for row in await cursor.fetchall():
-                    found[row[0]] = _progress(row[1:])
+            )
+            for row in rows:
+                magnet = row[6] if isinstance(row[6], str) else None
+                found[row[0]].append(FunnelEvent(row[1], row[2], row[3], row[4], row[5], magnet))
         return found
 
     async def started_between(self, start_ms: int, end_ms: int) -> list[tuple[int, Progress]]:
+        await self.settle_pending()
         async with self._connection.execute(
             f"SELECT customer_id, {_PROGRESS_COLUMNS}"
             " FROM progress WHERE started_ms >= ? AND started_ms < ? ORDER BY started_ms",
@@ -139,32 +127,55 @@ class ProgressKeeper:
         ) as cursor:
             return [(row[0], _progress(row[1:])) for row in await cursor.fetchall()]
 
-    # Keeping progress current ----------------------------------------------------------------
+    # Keeping progress current --------------------------------------------------------------
 
-    async def settle(self, customers: Sequence[int], new_since_id: int) -> None:
-        """Recompute the customers touched by events with ids above new_since_id."""
-        histories = await self.histories(customers)
-        before = await self.stored_progress(customers)
+    async def mark_pending(self, customers: Sequence[int], settled_through: int) -> None:
+        """Note customers whose events above settled_through are not yet in their progress.
+
+        A customer already waiting keeps the older mark, so nothing is skipped.
+        """
+        await self._connection.executemany(
+            "INSERT INTO progress_pending (customer_id, settled_through) VALUES (?, ?)"
+            " ON CONFLICT (customer_id) DO NOTHING",
+            [(customer, settled_through) for customer in customers],
+        )
+
+    async def settle_pending(self) -> int:
+        """Recompute every waiting customer, a batch at a time; returns how many there were."""
+        settled = 0
+        while batch := await self._connection.execute_fetchall(
+            "SELECT customer_id, settled_through FROM progress_pending LIMIT ?", (_SETTLE_BATCH,)
+        ):
+            marks = {int(customer): int(through) for customer, through in batch}
+            await self._settle(marks)
+            await self._connection.executemany(
+                "DELETE FROM progress_pending WHERE customer_id = ?", [(c,) for c in marks]
+            )
+            settled += len(marks)
+        return settled
+
+    async def _settle(self, marks: dict[int, int]) -> None:
+        """What was stored for a customer is exactly the analysis of the events it reflected,
+        so the old state is recomputed from those rather than read back."""
+        histories = await self.histories(list(marks))
         upserts: list[tuple[object, ...]] = []
         removals: list[tuple[int]] = []
         stale: set[tuple[str, int]] = set()
-        for customer in customers:
+        for customer, through in marks.items():
             events = histories.get(customer, [])
-            old, new = before.get(customer), progress_of(self._plan, events)
-            if old != new:
-                if old is not None:
-                    stale.add((COHORT, day_of(old.started_ms)))
-                if new is not None:
-                    stale.add((COHORT, day_of(new.started_ms)))
-                    upserts.append(_row(new, customer))
+            old = analyse(self._plan, [e for e in events if e.id <= through])
+            new = analyse(self._plan, events)
+            if old.progress != new.progress:
+                if old.progress is not None:
+                    stale.add((COHORT, day_of(old.progress.started_ms)))
+                if new.progress is not None:
+                    stale.add((COHORT, day_of(new.progress.started_ms)))
+                    upserts.append(_row(new.progress, customer))
                 else:
                     removals.append((customer,))
-            hits_now = set(hits_of(self._plan, events))
-            if _attributes(old) != _attributes(new):
-                changed = hits_now  # every hit carries the customer's attributes
-            else:
-                earlier = [e for e in events if e.id <= new_since_id]
-                changed = hits_now ^ set(hits_of(self._plan, earlier))
+            # Every hit carries the customer's attributes: when they change, all hits do.
+            attributes_changed = _attributes(old.progress) != _attributes(new.progress)
+            changed = new.hits if attributes_changed else new.hits ^ old.hits
             stale.update((CALENDAR, day_of(hit.at_ms)) for hit in changed)
         await self._write(upserts, removals, stale)
 
@@ -195,7 +206,8 @@ class ProgressKeeper:
     # Segments --------------------------------------------------------------------------------
 
     async def segments(self, kind: str, first_day: int, last_day: int) -> list[bytes]:
-        """The packed segments of the days, repacking the stale ones first."""
+        """The packed segments of the days, settling progress and repacking stale ones first."""
+        await self.settle_pending()
         async with self._connection.execute(
             "SELECT day FROM stale_segments WHERE kind = ? AND day BETWEEN ? AND ?",
             (kind, first_day, last_day),
@@ -244,11 +256,10 @@ class ProgressKeeper:
         histories = await self.histories(customers)
         rows: list[tuple[int, int, int, Progress | None]] = []
         for customer in customers:
-            events = histories.get(customer, [])
-            progress = progress_of(self._plan, events)
+            analysis = analyse(self._plan, histories.get(customer, []))
             rows.extend(
-                (hit.stage, customer, hit.at_ms, progress)
-                for hit in hits_of(self._plan, events)
+                (hit.stage, customer, hit.at_ms, analysis.progress)
+                for hit in sorted(analysis.hits, key=lambda hit: (hit.at_ms, hit.stage))
                 if day_of(hit.at_ms) == day
             )
         return pack_calendar(rows) if rows else None
@@ -257,7 +268,7 @@ class ProgressKeeper:
 
     async def rebuild(self, progressed: Progressed) -> None:
         """Recompute every customer's progress and every segment from the events."""
-        for table in ("progress", "segments", "stale_segments"):
+        for table in ("progress", "progress_pending", "segments", "stale_segments"):
             await self._connection.execute(f"DELETE FROM {table}")  # fixed table names
         async with self._connection.execute(
             f"SELECT count(*) FROM events WHERE type IN ({_marks(self._relevant)})",
@@ -269,11 +280,11 @@ class ProgressKeeper:
         done = 0
         upserts: list[tuple[object, ...]] = []
         async for customer, events in self._every_history():
-            progress = progress_of(self._plan, events)
-            if progress is not None:
-                upserts.append(_row(progress, customer))
-                days.add((COHORT, day_of(progress.started_ms)))
-            days.update((CALENDAR, day_of(hit.at_ms)) for hit in hits_of(self._plan, events))
+            analysis = analyse(self._plan, events)
+            if analysis.progress is not None:
+                upserts.append(_row(analysis.progress, customer))
+                days.add((COHORT, day_of(analysis.progress.started_ms)))
+            days.update((CALENDAR, day_of(hit.at_ms)) for hit in analysis.hits)
             done += len(events)
             if len(upserts) >= _BATCH:
                 await self._write(upserts, [], set())
