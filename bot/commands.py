@@ -53,7 +53,7 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
         stop_on_signals(stop)
         await serve(settings, SystemClock(), stop)
     elif command == "demo":
-        await run_demo(load_definition(settings.FUNNEL_FILE), out)
+        await run_demo(load_definition(settings.FUNNEL_FILE), settings.shop_zone, out)
     elif command == "migrate":
         await migrate(settings, out)
     elif command == "check":

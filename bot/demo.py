@@ -6,11 +6,16 @@ Each capability adds its scenes here, so the demo tells the whole story of the p
 from __future__ import annotations
 
 import asyncio
+import json
+import math
+import random
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from bot.app import create_bot, create_dispatcher
 from bot.database import open_database
@@ -19,7 +24,10 @@ from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile, SentMessage
 from funnel.clock import SystemClock
 from funnel.definition import FunnelDefinition
+from funnel.history import import_rows
 from funnel.progress import StagePlan
+from funnel.report import DEFAULT_WINDOW_DAYS
+from funnel.reporting import DEFAULT_DROP_POINTS, ReportDefaults
 from funnel.store.base import FunnelStore
 
 
@@ -67,10 +75,27 @@ PROFILES = {
     "anna": Profile(id=5_000_001, first_name="Анна", language_code="ru"),
     "john": Profile(id=5_000_002, first_name="John", language_code="en-US"),
     "mia": Profile(id=5_000_003, first_name="Mia", language_code="de"),
+    "owner": Profile(id=5_000_100, first_name="Owner", language_code="en"),
 }
+OWNER_SCENES = [
+    ("The owner asks where the last 30 days' customers were lost", "/report 30d"),
+    ("…and which source brings buyers", "/report 30d by source"),
+    ("…and how this week compares with the last", "/compare 7d"),
+    ("…and wants the picture", "/chart 30d"),
+]
+# (event, share of the previous stage that gets there, median hours after it)
+HISTORY_STEPS = [
+    ("magnet_delivered", 0.55, 0.1),
+    ("cart_updated", 0.45, 20),
+    ("checkout_started", 0.6, 1),
+    ("order_created", 0.75, 0.5),
+    ("order_paid", 0.8, 3),
+    ("delivered", 0.85, 72),
+    ("order_paid", 0.3, 200),
+]
 
 
-async def run_demo(definition: FunnelDefinition, out: TextIO) -> None:
+async def run_demo(definition: FunnelDefinition, zone: ZoneInfo, out: TextIO) -> None:
     clock = SystemClock()
     with tempfile.TemporaryDirectory(prefix="funnelbot-demo-") as folder:
         store = await open_database(
@@ -78,7 +103,13 @@ async def run_demo(definition: FunnelDefinition, out: TextIO) -> None:
         )
         async with BotApiSandbox() as sandbox:
             bot = create_bot(sandbox.token, sandbox.url)
-            dispatcher = create_dispatcher(store=store, clock=clock, definition=definition)
+            dispatcher = create_dispatcher(
+                store=store,
+                clock=clock,
+                definition=definition,
+                admin_ids=[PROFILES["owner"].id],
+                report_defaults=ReportDefaults(zone, DEFAULT_WINDOW_DAYS, DEFAULT_DROP_POINTS),
+            )
             # One update at a time, so that each scene's replies are complete when it ends.
             polling = asyncio.create_task(
                 dispatcher.start_polling(
@@ -86,8 +117,12 @@ async def run_demo(definition: FunnelDefinition, out: TextIO) -> None:
                 )
             )
             try:
-                await _play(sandbox, out)
+                users = {key: SandboxUser(sandbox, p) for key, p in PROFILES.items()}
+                await _play(sandbox, users, out)
                 await _show_events(store, out)
+                await _import_history(store, Path(folder), clock.now(), out)
+                for title, command in OWNER_SCENES:
+                    await _act(out, title, users["owner"], command, users["owner"].send(command))
             finally:
                 await dispatcher.stop_polling()
                 await polling
@@ -95,18 +130,68 @@ async def run_demo(definition: FunnelDefinition, out: TextIO) -> None:
         await store.close()
 
 
-async def _play(sandbox: BotApiSandbox, out: TextIO) -> None:
-    users = {key: SandboxUser(sandbox, profile) for key, profile in PROFILES.items()}
+async def _play(sandbox: BotApiSandbox, users: dict[str, SandboxUser], out: TextIO) -> None:
     out.write("Offline demo: the real bot talks to a sandbox Telegram on this machine.\n")
     for scene in _scenes(sandbox.bot_username):
         user = users[scene.user]
-        out.write(f"\n── {scene.title}\n")
-        out.write(f"   {user.profile.first_name:>5} ▸ {scene.said}\n")
-        for reply in await scene.act(user):
-            lines = reply.text.splitlines() or [""]
-            out.write(f"   {'bot':>5} ◂ {lines[0]}\n")
-            for line in lines[1:]:
-                out.write(f"   {'':>5}   {line}\n")
+        await _act(out, scene.title, user, scene.said, scene.act(user))
+
+
+async def _act(
+    out: TextIO,
+    title: str,
+    user: SandboxUser,
+    said: str,
+    act: Awaitable[list[SentMessage]],
+) -> None:
+    out.write(f"\n── {title}\n")
+    out.write(f"   {user.profile.first_name:>5} ▸ {said}\n")
+    for reply in await act:
+        if reply.kind != "text":
+            size = len(reply.content or b"")
+            out.write(
+                f"   {'bot':>5} ◂ [{reply.kind} {reply.file}, {size:,} bytes] {reply.text}\n"
+            )
+            continue
+        lines = reply.text.splitlines() or [""]
+        out.write(f"   {'bot':>5} ◂ {lines[0]}\n")
+        for line in lines[1:]:
+            out.write(f"   {'':>5}   {line}\n")
+
+
+async def _import_history(store: FunnelStore, folder: Path, now: datetime, out: TextIO) -> None:
+    """A month of a shop's past funnel, as a CRM would export it, imported as a shop would."""
+    rows = _history(now)
+    path = folder / "crm-export.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    with path.open(encoding="utf-8") as stream:
+        outcome = await import_rows(store, stream, path.name, lambda _: None)
+    out.write(
+        f"\n── The owner imports last month's CRM export (funnelbot import crm-export.jsonl)\n"
+        f"   imported {outcome.imported} events for {len(outcome.customers)} customers\n"
+    )
+
+
+def _history(now: datetime) -> list[dict[str, object]]:
+    rng = random.Random(2026)  # noqa: S311 - made-up demo data, the same every run
+    rows: list[dict[str, object]] = []
+    for n in range(400):
+        customer = f"crm:{n}"
+        at = now - timedelta(days=rng.uniform(0.5, 30))
+        source = rng.choices(["vk", "tg_ads", "qr_store", "blog"], [5, 3, 2, 1])[0]
+        rows.append(_row(customer, "bot_started", at, source=source))
+        for kind, share, hours in HISTORY_STEPS:
+            if rng.random() > share:
+                break
+            at += timedelta(hours=rng.lognormvariate(math.log(hours), 0.8))
+            if at > now:
+                break
+            rows.append(_row(customer, kind, at, platform="shopify"))
+    return rows
+
+
+def _row(customer: str, kind: str, at: datetime, **extra: object) -> dict[str, object]:
+    return {"customer": customer, "event": kind, "occurred_at": at.isoformat(), **extra}
 
 
 async def _show_events(store: FunnelStore, out: TextIO) -> None:

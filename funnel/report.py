@@ -186,11 +186,14 @@ def _cohort_summary(
 
 
 def _groups(attributes: Attributes, by: str) -> list[tuple[str, npt.NDArray[np.bool_]]]:
+    """The breakdown's values with their rows, the largest first."""
     if by == "new_vs_returning":
         flags = attributes.returning.astype(bool)
-        return [("new", ~flags), ("returning", flags)]
-    codes = attributes.codes[by]
-    return [(label, codes == code) for code, label in enumerate(attributes.labels[by])]
+        groups = [("new", ~flags), ("returning", flags)]
+    else:
+        codes = attributes.codes[by]
+        groups = [(label, codes == code) for code, label in enumerate(attributes.labels[by])]
+    return sorted(groups, key=lambda group: (-int(group[1].sum()), group[0]))
 
 
 def cohort_report(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from zoneinfo import ZoneInfo
 
 from bot.demo import run_demo
 from funnel.definition import FunnelDefinition
@@ -13,14 +14,14 @@ async def test_the_demo_shows_the_conversation_and_the_recorded_funnel(
 ) -> None:
     out = io.StringIO()
 
-    await run_demo(definition, out)
+    await run_demo(definition, ZoneInfo("Europe/Moscow"), out)
 
     text = out.getvalue()
     assert "Анна ▸ /start vk_spring" in text
     assert "bot ◂ Здравствуйте, Анна! 👋" in text
     assert "bot ◂ Hello, John! 👋" in text
     assert "bot ◂ С возвращением, Анна! Чем помочь?" in text
-    recorded = text.split("What the funnel recorded:")[1].splitlines()
+    recorded = text.split("What the funnel recorded:")[1].split("── ")[0].splitlines()
     rows = [line.split()[:3] for line in recorded[2:] if line.strip()]
     assert rows == [
         ["1", "bot_started", "vk_spring"],
@@ -28,3 +29,8 @@ async def test_the_demo_shows_the_conversation_and_the_recorded_funnel(
         ["1", "bot_reentered", "tg_post_42"],
         ["3", "bot_started", "unknown"],
     ]
+    assert "imported " in text and " events for 400 customers" in text
+    assert "Owner ▸ /report 30d" in text
+    assert "bot ◂ Cohort " in text and "Overall conversion:" in text
+    assert "Owner ▸ /compare 7d" in text
+    assert "bot ◂ [photo funnel-" in text
