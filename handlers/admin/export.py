@@ -9,10 +9,9 @@ from aiogram.types import BufferedInputFile, Message
 from funnel.clock import Clock
 from funnel.export import customers_csv, report_csv
 from funnel.progress import StagePlan
-from funnel.report_args import QueryError, parse_query
 from funnel.reporting import ReportDefaults, build_report, cohort_customers
 from funnel.store.base import FunnelStore
-from handlers.admin.replies import usage
+from handlers.admin.replies import read_query
 
 
 async def on_export(
@@ -23,11 +22,8 @@ async def on_export(
     clock: Clock,
     report_defaults: ReportDefaults,
 ) -> None:
-    today = clock.now().astimezone(report_defaults.zone).date()
-    try:
-        query = parse_query((command.args or "").split(), today, report_defaults.window_days)
-    except (QueryError, ValueError) as error:
-        await message.answer(usage(str(error), "export"))
+    query = await read_query(message, command, clock, report_defaults)
+    if query is None:
         return
     report = await build_report(store, plan, query, report_defaults.zone)
     customers = await cohort_customers(store, query, report_defaults.zone)

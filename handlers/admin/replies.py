@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import html
 
-from funnel.report_args import USAGE
+from aiogram.filters import CommandObject
+from aiogram.types import Message
+
+from funnel.clock import Clock
+from funnel.report import Query
+from funnel.report_args import USAGE, QueryError, parse_query
+from funnel.reporting import ReportDefaults
 
 MESSAGE_LIMIT = 4096
 
@@ -27,3 +33,15 @@ def messages(blocks: list[str]) -> list[str]:
 def usage(problem: str, command: str = "report") -> str:
     usage_line = USAGE.replace("/report", f"/{command}", 1)
     return f"{html.escape(problem)}\nUsage: <code>{html.escape(usage_line)}</code>"
+
+
+async def read_query(
+    message: Message, command: CommandObject, clock: Clock, defaults: ReportDefaults
+) -> Query | None:
+    """The command's words as a report query; words that do not parse get the usage line."""
+    today = clock.now().astimezone(defaults.zone).date()
+    try:
+        return parse_query((command.args or "").split(), today, defaults.window_days)
+    except QueryError as error:
+        await message.answer(usage(str(error), command.command))
+        return None

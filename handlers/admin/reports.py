@@ -10,16 +10,11 @@ from funnel.chart import chart_png
 from funnel.clock import Clock
 from funnel.progress import StagePlan
 from funnel.report import CALENDAR, Query
-from funnel.report_args import QueryError, parse_period, parse_query
+from funnel.report_args import parse_period
 from funnel.report_text import comparison, footer, render, table
 from funnel.reporting import ReportDefaults, build_report
 from funnel.store.base import FunnelStore
-from handlers.admin.replies import block, messages, usage
-
-
-def _query(command: CommandObject, clock: Clock, defaults: ReportDefaults) -> Query:
-    today = clock.now().astimezone(defaults.zone).date()
-    return parse_query((command.args or "").split(), today, defaults.window_days)
+from handlers.admin.replies import block, messages, read_query
 
 
 async def on_report(
@@ -30,10 +25,8 @@ async def on_report(
     clock: Clock,
     report_defaults: ReportDefaults,
 ) -> None:
-    try:
-        query = _query(command, clock, report_defaults)
-    except (QueryError, ValueError) as error:
-        await message.answer(usage(str(error)))
+    query = await read_query(message, command, clock, report_defaults)
+    if query is None:
         return
     report = await build_report(store, plan, query, report_defaults.zone)
     for text in messages([block(caption, body) for caption, body in render(report)]):
@@ -48,10 +41,8 @@ async def on_compare(
     clock: Clock,
     report_defaults: ReportDefaults,
 ) -> None:
-    try:
-        query = _query(command, clock, report_defaults)
-    except (QueryError, ValueError) as error:
-        await message.answer(usage(str(error), "compare"))
+    query = await read_query(message, command, clock, report_defaults)
+    if query is None:
         return
     # A comparison is of the whole funnel; a breakdown would not fit beside it.
     now = Query(query.period, query.mode, query.window_days)
@@ -71,10 +62,8 @@ async def on_chart(
     clock: Clock,
     report_defaults: ReportDefaults,
 ) -> None:
-    try:
-        query = _query(command, clock, report_defaults)
-    except (QueryError, ValueError) as error:
-        await message.answer(usage(str(error), "chart"))
+    query = await read_query(message, command, clock, report_defaults)
+    if query is None:
         return
     report = await build_report(store, plan, query, report_defaults.zone)
     png = chart_png(report)
