@@ -38,7 +38,8 @@ class FunnelDefinition(BaseModel):
 
     default_language: Language
     languages: Annotated[list[Language], Field(min_length=1)]
-    stages: Annotated[list[Stage], Field(min_length=1)]
+    # Reports pack a stage's number into six bits.
+    stages: Annotated[list[Stage], Field(min_length=1, max_length=64)]
     templates: dict[str, dict[str, str]]
 
     @property

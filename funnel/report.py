@@ -166,34 +166,33 @@ def _median_seconds(values_ms: npt.NDArray[np.int64]) -> float | None:
     return float(np.median(values_ms)) / 1000 if values_ms.size else None
 
 
-def _cohort_summary(
-    names: tuple[str, ...], offsets: npt.NDArray[np.int64], window_ms: int
-) -> Summary:
-    # Reach times never decrease along the chain, so a stage within the window implies that
-    # every stage before it is too.
-    reached = (offsets >= 0) & (offsets <= window_ms)
-    counts = [int(offsets.shape[0]), *(int(c) for c in reached.sum(axis=0))]
-    medians: list[float | None] = [None]
-    for stage in range(1, len(names)):
-        column = stage - 1
-        rows = reached[:, column]
-        previous = offsets[rows, column - 1] if column else 0
-        medians.append(_median_seconds(offsets[rows, column] - previous))
-    depth = reached.sum(axis=1)
-    past_first = depth > 0
-    lengths = offsets[past_first][np.arange(int(past_first.sum())), depth[past_first] - 1]
-    return summarize(names, counts, medians, _median_seconds(lengths))
-
-
-def _groups(attributes: Attributes, by: str) -> list[tuple[str, npt.NDArray[np.bool_]]]:
-    """The breakdown's values with their rows, the largest first."""
+def _group_codes(attributes: Attributes, by: str) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Each row's breakdown value as a code, and the values' labels."""
     if by == "new_vs_returning":
-        flags = attributes.returning.astype(bool)
-        groups = [("new", ~flags), ("returning", flags)]
-    else:
-        codes = attributes.codes[by]
-        groups = [(label, codes == code) for code, label in enumerate(attributes.labels[by])]
-    return sorted(groups, key=lambda group: (-int(group[1].sum()), group[0]))
+        return attributes.returning.astype(np.int64), ["new", "returning"]
+    return attributes.codes[by].astype(np.int64), attributes.labels[by]
+
+
+def _largest_first(groups: dict[str, Summary]) -> dict[str, Summary]:
+    return dict(sorted(groups.items(), key=lambda item: (-item[1].entered, item[0])))
+
+
+def _ranked_summary(
+    names: tuple[str, ...], ranked: npt.NDArray[np.int64], depth: npt.NDArray[np.int64]
+) -> Summary:
+    """A summary of rows sorted by depth, deepest first, so each stage's rows are a prefix."""
+    stages = len(names)
+    # counts[i]: the rows that reached stage i, i.e. whose depth is at least i.
+    at_least = np.bincount(depth, minlength=stages)[::-1].cumsum()[::-1]
+    counts = [int(ranked.shape[0]), *(int(c) for c in at_least[1:stages])]
+    medians: list[float | None] = [None]
+    for stage in range(1, stages):
+        reached = ranked[: counts[stage]]
+        previous = reached[:, stage - 2] if stage > 1 else 0
+        medians.append(_median_seconds(reached[:, stage - 1] - previous))
+    past_first = ranked[: counts[1]] if stages > 1 else ranked[:0]
+    lengths = past_first[np.arange(past_first.shape[0]), depth[: past_first.shape[0]] - 1]
+    return summarize(names, counts, medians, _median_seconds(lengths))
 
 
 def cohort_report(
@@ -201,21 +200,48 @@ def cohort_report(
 ) -> Report:
     start, end = query.period.bounds_ms(zone)
     in_period = (columns.started >= start) & (columns.started < end)
-    offsets = columns.offsets[in_period]
-    total = _cohort_summary(names, offsets, query.window_ms)
+    # Segments are whole UTC days: only a period's edges can hold rows outside it.
+    offsets = columns.offsets if in_period.all() else columns.offsets[in_period]
+    # Reach times never decrease along the chain, so the stages within the window are a
+    # prefix of it, and its length (the depth) says which stages a customer counts for.
+    depth = ((offsets >= 0) & (offsets <= query.window_ms)).sum(axis=1).astype(np.int64)
+    order = np.argsort(-depth, kind="stable")
+    total = _ranked_summary(names, offsets[order], depth[order])
     breakdown: dict[str, Summary] = {}
     if query.by is not None:
-        for label, rows in _groups(columns.attributes.take(in_period), query.by):
-            if rows.any():
-                breakdown[label] = _cohort_summary(names, offsets[rows], query.window_ms)
-    return Report(query, total, breakdown)
+        codes, labels = _group_codes(columns.attributes.take(in_period), query.by)
+        order = np.lexsort((-depth, codes))
+        ranked, ranked_depth, ranked_codes = offsets[order], depth[order], codes[order]
+        bounds = np.searchsorted(ranked_codes, np.arange(len(labels) + 1))
+        for code, label in enumerate(labels):
+            rows = slice(int(bounds[code]), int(bounds[code + 1]))
+            if rows.stop > rows.start:
+                breakdown[label] = _ranked_summary(names, ranked[rows], ranked_depth[rows])
+    return Report(query, total, _largest_first(breakdown))
 
 
-def _calendar_summary(
-    names: tuple[str, ...], stage: npt.NDArray[np.int8], customer: npt.NDArray[np.int64]
-) -> Summary:
-    counts = [int(np.unique(customer[stage == i]).size) for i in range(len(names))]
-    return summarize(names, counts, [None] * len(names), None)
+def _distinct_counts(
+    stage: npt.NDArray[np.int8],
+    customer: npt.NDArray[np.int64],
+    codes: npt.NDArray[np.int64],
+    stages: int,
+    groups: int,
+) -> npt.NDArray[np.int64]:
+    """Distinct customers per (group, stage). Customer ids are dense, so a bitmap over them
+    counts distinct ones without sorting; a customer's group is the same in every row."""
+    size = int(customer.max()) + 1 if customer.size else 1
+    seen = np.zeros(size, bool)
+    group_of = np.zeros(size, np.int32)
+    group_of[customer] = codes
+    counts = np.zeros((groups, stages), np.int64)
+    for index in range(stages):
+        seen[:] = False
+        seen[customer[stage == index]] = True
+        if groups == 1:
+            counts[0, index] = np.count_nonzero(seen)
+        else:
+            counts[:, index] = np.bincount(group_of[seen], minlength=groups)
+    return counts
 
 
 def calendar_report(
@@ -224,10 +250,20 @@ def calendar_report(
     start, end = query.period.bounds_ms(zone)
     in_period = (columns.at >= start) & (columns.at < end)
     stage, customer = columns.stage[in_period], columns.customer[in_period]
-    total = _calendar_summary(names, stage, customer)
-    breakdown: dict[str, Summary] = {}
-    if query.by is not None:
-        for label, rows in _groups(columns.attributes.take(in_period), query.by):
-            if rows.any():
-                breakdown[label] = _calendar_summary(names, stage[rows], customer[rows])
-    return Report(query, total, breakdown)
+    stages = len(names)
+    nothing: list[float | None] = [None] * stages
+
+    def summary(counts: npt.NDArray[np.int64]) -> Summary:
+        return summarize(names, [int(c) for c in counts], nothing, None)
+
+    if query.by is None:
+        counts = _distinct_counts(stage, customer, np.zeros_like(customer), stages, 1)
+        return Report(query, summary(counts[0]))
+    codes, labels = _group_codes(columns.attributes.take(in_period), query.by)
+    per_group = _distinct_counts(stage, customer, codes, stages, len(labels))
+    breakdown = {
+        label: summary(per_group[code])
+        for code, label in enumerate(labels)
+        if per_group[code].any()
+    }
+    return Report(query, summary(per_group.sum(axis=0)), _largest_first(breakdown))

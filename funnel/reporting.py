@@ -32,8 +32,9 @@ async def build_report(
         else:
             segments = await tx.calendar_segments(first_day, last_day)
     if query.mode == COHORT:
-        return cohort_report(plan.names, merge_cohort(segments, len(plan.names)), query, zone)
-    return calendar_report(plan.names, merge_calendar(segments), query, zone)
+        columns = merge_cohort(segments, len(plan.names), query.by)
+        return cohort_report(plan.names, columns, query, zone)
+    return calendar_report(plan.names, merge_calendar(segments, query.by), query, zone)
 
 
 async def cohort_customers(

@@ -92,8 +92,9 @@ def pack_calendar(hits: Sequence[tuple[int, int, int, Progress | None]]) -> byte
     return _pack({"stage": stage, "customer": customer, "at": at}, attributes)
 
 
-def merge_cohort(segments: Sequence[bytes], stages: int) -> CohortColumns:
-    columns, attributes = _merge([_unpack(s) for s in segments])
+def merge_cohort(segments: Sequence[bytes], stages: int, by: str | None = None) -> CohortColumns:
+    """The segments' rows as one set of columns; attributes only for the breakdown `by`."""
+    columns, attributes = _merge([_unpack(s) for s in segments], by)
     started = columns.get("started", np.empty(0, np.int64)).astype(np.int64, copy=False)
     offsets = columns.get("offsets", np.empty((0, stages - 1), np.int64))
     return CohortColumns(
@@ -101,8 +102,9 @@ def merge_cohort(segments: Sequence[bytes], stages: int) -> CohortColumns:
     )
 
 
-def merge_calendar(segments: Sequence[bytes]) -> CalendarColumns:
-    columns, attributes = _merge([_unpack(s) for s in segments])
+def merge_calendar(segments: Sequence[bytes], by: str | None = None) -> CalendarColumns:
+    """The segments' rows as one set of columns; attributes only for the breakdown `by`."""
+    columns, attributes = _merge([_unpack(s) for s in segments], by)
     return CalendarColumns(
         columns.get("stage", np.empty(0, np.int8)).astype(np.int8, copy=False),
         columns.get("customer", np.empty(0, np.int64)).astype(np.int64, copy=False),
@@ -141,16 +143,18 @@ def _unpack(data: bytes) -> Unpacked:
     return arrays, Attributes(codes, header["labels"], returning)
 
 
-def _merge(parts: list[Unpacked]) -> tuple[dict[str, npt.NDArray[np.generic]], Attributes]:
-    labels = {
-        name: sorted({lab for _, a in parts for lab in a.labels[name]}) for name in ATTRIBUTES
-    }
-    index = {name: {lab: i for i, lab in enumerate(labels[name])} for name in ATTRIBUTES}
-    codes: dict[str, list[Codes]] = {name: [] for name in ATTRIBUTES}
+def _merge(
+    parts: list[Unpacked], by: str | None
+) -> tuple[dict[str, npt.NDArray[np.generic]], Attributes]:
+    # Only the breakdown asked for is merged: remapping codes costs as much as the counting.
+    wanted = [name for name in ATTRIBUTES if name == by]
+    labels = {name: sorted({lab for _, a in parts for lab in a.labels[name]}) for name in wanted}
+    index = {name: {lab: i for i, lab in enumerate(labels[name])} for name in wanted}
+    codes: dict[str, list[Codes]] = {name: [] for name in wanted}
     columns: dict[str, list[npt.NDArray[np.generic]]] = {}
     returning: list[Flags] = []
     for arrays, attributes in parts:
-        for name in ATTRIBUTES:
+        for name in wanted:
             mapping = np.array([index[name][lab] for lab in attributes.labels[name]], np.int32)
             local = attributes.codes[name]
             codes[name].append(mapping[local] if len(mapping) else local)
@@ -159,7 +163,7 @@ def _merge(parts: list[Unpacked]) -> tuple[dict[str, npt.NDArray[np.generic]], A
         returning.append(attributes.returning)
     merged_codes = {
         name: np.concatenate(codes[name]) if codes[name] else np.empty(0, np.int32)
-        for name in ATTRIBUTES
+        for name in wanted
     }
     merged = {name: np.concatenate(arrays) for name, arrays in columns.items()}
     flags = np.concatenate(returning) if returning else np.empty(0, np.int8)

@@ -8,6 +8,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from matplotlib.image import imread
 
 from tests.report.conftest import Cli, Rows, counts, event, report_json, write_jsonl
 
@@ -198,6 +199,7 @@ def test_the_chart_is_a_png_of_the_promised_size(four_stages: Path, cli: Cli) ->
     assert code == 0 and out == "wrote funnel.png\n"
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", png[16:24]) == (1080, 1350)
+    assert imread(io.BytesIO(png)).shape[:2] == (1350, 1080)
 
 
 def test_import_reports_each_invalid_row_and_imports_nothing(shop: Path, cli: Cli) -> None:
