@@ -150,8 +150,14 @@ def check(settings: Settings, out: TextIO) -> None:
 async def import_history(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
     path = args.file
     size = path.stat().st_size
-    with path.open(encoding="utf-8", newline="") as stream, _bar(size, "B", "checking") as bar:
-        problems = validate(stream, path.name, _advance_to(bar))
+    try:
+        with (
+            path.open(encoding="utf-8", newline="") as stream,
+            _bar(size, "B", "checking") as bar,
+        ):
+            problems = validate(stream, path.name, _advance_to(bar))
+    except UnicodeDecodeError as error:
+        raise Failure(f"{path.name} is not UTF-8 text (byte {error.start})") from None
     if problems and not args.skip_invalid:
         shown = [str(p) for p in problems[:SHOWN_PROBLEMS]]
         if len(problems) > SHOWN_PROBLEMS:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from funnel.definition import FunnelDefinition
 
@@ -86,8 +87,7 @@ class Progress:
     returning: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """An event that reaches a stage in calendar terms: it happened, whatever came before."""
 
     stage: int
@@ -102,7 +102,12 @@ class Analysis:
     hits: frozenset[Hit]
 
 
+NOTHING = Analysis(None, frozenset())
+
+
 def analyse(plan: StagePlan, events: Sequence[FunnelEvent]) -> Analysis:
+    if not events:
+        return NOTHING
     in_order = sorted(events, key=lambda e: (e.at_ms, e.id))
     qualifying = _qualifying(plan, in_order)
     hits = frozenset(Hit(stage, e.at_ms) for stage, found in enumerate(qualifying) for e in found)

@@ -292,3 +292,15 @@ def test_changed_stages_ask_for_a_rebuild_and_rebuild_fixes_it(
 
 def read_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_a_missing_or_binary_file_is_one_line(shop: Path, cli: Cli) -> None:
+    (shop / "photo.jsonl").write_bytes(b"\xff\xd8\xff\xe0 not text")
+
+    missing = cli("import", "nowhere.jsonl")
+    binary = cli("import", "photo.jsonl")
+
+    assert (
+        missing[0] == 1 and missing[2] == "funnelbot: No such file or directory: nowhere.jsonl\n"
+    )
+    assert binary[0] == 1 and binary[2] == "funnelbot: photo.jsonl is not UTF-8 text (byte 0)\n"
