@@ -27,11 +27,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
-$(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	touch $@ $(VENV)/.installed-dev $(VENV)/.installed-run
-
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.foundation
 	$(BIN)/python -m bench.report
 
