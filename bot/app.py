@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.settings import Settings
 from funnel.clock import Clock
 from funnel.definition import FunnelDefinition
+from funnel.postbox import Postbox
 from funnel.progress import StagePlan
 from funnel.report import DEFAULT_WINDOW_DAYS
 from funnel.reporting import DEFAULT_DROP_POINTS, ReportDefaults
@@ -41,6 +42,7 @@ def create_dispatcher(
     definition: FunnelDefinition,
     admin_ids: Iterable[int] = (),
     report_defaults: ReportDefaults | None = None,
+    postbox: Postbox | None = None,
 ) -> Dispatcher:
     # Handlers receive these as keyword arguments through aiogram's dependency injection.
     dispatcher = Dispatcher(
@@ -51,6 +53,7 @@ def create_dispatcher(
         report_defaults=report_defaults
         or ReportDefaults(ZoneInfo("UTC"), DEFAULT_WINDOW_DAYS, DEFAULT_DROP_POINTS),
         started_at=clock.now(),
+        postbox=postbox or Postbox(store, clock),
     )
     dispatcher.update.outer_middleware(LogContextMiddleware())
     dispatcher.include_routers(*get_routers(admin_ids))

@@ -20,9 +20,15 @@ from bot.app import (
     report_defaults,
 )
 from bot.database import open_database
+from bot.jobs import digest_job, ensure_digest
+from bot.messages import renderer
+from bot.scheduler import Scheduler
+from bot.sender import Pacing, Sender
 from bot.settings import Settings
 from funnel.clock import Clock
 from funnel.definition import load_definition
+from funnel.digest import DIGEST_JOB
+from funnel.postbox import Postbox
 from funnel.progress import StagePlan
 from handlers.admin import ADMIN_COMMANDS
 
@@ -39,28 +45,63 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         log.warning("funnel stages changed since progress was computed: rebuilding it")
         await store.rebuild_progress(lambda done, total: None)
     bot = create_bot(settings.BOT_TOKEN.get_secret_value(), str(settings.TELEGRAM_API_URL))
+    defaults = report_defaults(settings)
+    sender = Sender(
+        bot,
+        store,
+        clock,
+        settings.policy,
+        renderer(store, definition, defaults),
+        Pacing(per_second=settings.SEND_RATE_PER_SECOND),
+    )
+    postbox = Postbox(store, clock, sender.wake)
+    scheduler = Scheduler(
+        store,
+        clock,
+        {
+            DIGEST_JOB: digest_job(
+                store,
+                clock,
+                settings.ADMIN_IDS,
+                settings.shop_zone,
+                settings.digest_time,
+                sender.wake,
+            )
+        },
+    )
+    await ensure_digest(store, clock, settings.shop_zone, settings.digest_time)
     dispatcher = create_dispatcher(
         store=store,
         clock=clock,
         definition=definition,
         admin_ids=settings.ADMIN_IDS,
-        report_defaults=report_defaults(settings),
+        report_defaults=defaults,
+        postbox=postbox,
     )
     secret = settings.WEBHOOK_SECRET.get_secret_value()
     app = create_web_app(
         store=store, telegram=(dispatcher, bot, secret) if settings.webhook_mode else None
     )
     runner = web.AppRunner(app, access_log=None)
+    loops_stop = asyncio.Event()
+    loops: list[asyncio.Task[None]] = []
     try:
         await runner.setup()
         await web.TCPSite(runner, settings.HTTP_HOST, settings.HTTP_PORT).start()
         log.info("web server listening", host=settings.HTTP_HOST, port=settings.HTTP_PORT)
         await _menus(bot, settings.ADMIN_IDS)
+        loops = [
+            asyncio.create_task(sender.run(loops_stop)),
+            asyncio.create_task(scheduler.run(loops_stop)),
+        ]
         if settings.webhook_mode:
             await _webhook(settings, dispatcher, bot, secret, stop)
         else:
             await _polling(dispatcher, bot, stop)
     finally:
+        loops_stop.set()
+        # A message being sent finishes; its row is safe either way (at-least-once).
+        await asyncio.gather(*loops, return_exceptions=True)
         await runner.cleanup()
         await bot.session.close()
         await store.close()

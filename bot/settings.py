@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from funnel.outbox import Policy, QuietHours
 
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,100}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -42,6 +45,10 @@ class Settings(BaseSettings):
     FUNNEL_FILE: Path = Path("funnel.toml")
     CONVERSION_WINDOW_DAYS: Annotated[int, Field(ge=1, le=3650)] = 30
     COMPARE_DROP_POINTS: Annotated[float, Field(gt=0, le=100)] = 5.0
+    SEND_RATE_PER_SECOND: Annotated[float, Field(gt=0, le=1000)] = 30.0
+    MARKETING_CAP_PER_DAY: Annotated[int, Field(ge=0, le=100)] = 3
+    QUIET_HOURS: str = "22:00-09:00"
+    DIGEST_TIME: str = "09:00"
 
     @field_validator("BOT_TOKEN")
     @classmethod
@@ -86,6 +93,21 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters from A-Z, a-z, 0-9, _ and -")
         return value
 
+    @field_validator("QUIET_HOURS")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        QuietHours.parse(value)
+        return value
+
+    @field_validator("DIGEST_TIME")
+    @classmethod
+    def _digest_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("must be a local time such as 09:00") from None
+        return value.strip()
+
     @field_validator("SHOP_TIMEZONE")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -106,6 +128,16 @@ class Settings(BaseSettings):
     @property
     def shop_zone(self) -> ZoneInfo:
         return ZoneInfo(self.SHOP_TIMEZONE)
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(
+            QuietHours.parse(self.QUIET_HOURS), self.MARKETING_CAP_PER_DAY, self.shop_zone
+        )
+
+    @property
+    def digest_time(self) -> time:
+        return time.fromisoformat(self.DIGEST_TIME)
 
     def secrets(self) -> list[str]:
         """Every secret value, so that logging can scrub them wherever they appear."""

@@ -6,10 +6,11 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from funnel.customers import Customer, NewCustomer
 from funnel.events import Event, StoredEvent
+from funnel.outbox import Intent, Outgoing, Policy
 from funnel.progress import Progress
 from funnel.store.migrations import Migration
 
@@ -35,7 +36,70 @@ class StoreHealth:
     platforms: list[PlatformActivity]
 
 
-class FunnelTransaction(Protocol):
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    kind: str
+    key: str
+    due_ms: int
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxHealth:
+    pending: int
+    sending: int
+    failed_last_day: int
+    oldest_due_ms: int | None
+
+
+class OutboxTransaction(Protocol):
+    """The outbox, the scheduler's jobs and the admins' settings, inside a unit of work."""
+
+    async def enqueue(self, intent: Intent, now_ms: int) -> int: ...
+
+    async def cancel(self, cancel_key: str, reason: str, now_ms: int) -> int: ...
+
+    async def next_due_ms(self) -> int | None: ...
+
+    async def claim(
+        self, now_ms: int, limit: int, lease_ms: int, policy: Policy
+    ) -> list[Outgoing]: ...
+
+    async def mark_sent(self, row_id: int, now_ms: int) -> None: ...
+
+    async def mark_failed(self, row_id: int, reason: str, now_ms: int) -> None: ...
+
+    async def postpone(self, row_id: int, due_ms: int, reason: str) -> None: ...
+
+    async def give_back(self, row_id: int, due_ms: int) -> None: ...
+
+    async def block_customer(self, customer_id: int, now_ms: int) -> int: ...
+
+    async def outbox_row(self, row_id: int) -> dict[str, Any]: ...
+
+    async def outbox_health(self, now_ms: int) -> OutboxHealth: ...
+
+    async def schedule(
+        self, kind: str, key: str, due_ms: int, payload: dict[str, Any], *, replace: bool = True
+    ) -> None: ...
+
+    async def unschedule(self, key: str) -> None: ...
+
+    async def due_jobs(self, now_ms: int, limit: int) -> list[Job]: ...
+
+    async def finish_job(self, job: Job) -> None: ...
+
+    async def next_job_ms(self) -> int | None: ...
+
+    async def set_digest(self, telegram_user_id: int, wanted: bool) -> None: ...
+
+    async def digest_opted_out(self) -> set[int]: ...
+
+    async def note_alert(self, key: str, now_ms: int, window_ms: int) -> bool: ...
+
+
+class FunnelTransaction(OutboxTransaction, Protocol):
     """Reads and writes that commit together or not at all.
 
     Funnel progress for the customers a unit of work touched is brought up to date before it

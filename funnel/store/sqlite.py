@@ -23,6 +23,7 @@ from funnel.events import Event, StoredEvent, epoch_ms
 from funnel.progress import Progress, StagePlan
 from funnel.store.base import PlatformActivity, Progressed, StoreHealth, StoreUnavailable
 from funnel.store.migrations import Migration, MigrationError, pending
+from funnel.store.sqlite_outbox import SqliteOutboxStatements
 from funnel.store.sqlite_progress import CALENDAR, COHORT, ProgressKeeper
 
 BUSY_TIMEOUT_MS = 5_000
@@ -243,7 +244,7 @@ def _only_comments(sql: str) -> bool:
     return all(not line.strip() or line.strip().startswith("--") for line in sql.splitlines())
 
 
-class SqliteTransaction:
+class SqliteTransaction(SqliteOutboxStatements):
     def __init__(
         self, connection: aiosqlite.Connection, clock: Clock, keeper: ProgressKeeper | None
     ) -> None:

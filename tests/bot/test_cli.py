@@ -111,6 +111,7 @@ def test_migrate_applies_then_reports_up_to_date(
     assert main(["migrate"]) == 0
     assert capsys.readouterr().out == (
         "applied 0001_customers_and_events.sql\napplied 0002_funnel_progress.sql\n"
+        "applied 0003_outbox_and_jobs.sql\n"
     )
     assert (workdir / "var" / "funnel.sqlite3").exists()
 

@@ -23,6 +23,10 @@ NAMES = [
     "FUNNEL_FILE",
     "CONVERSION_WINDOW_DAYS",
     "COMPARE_DROP_POINTS",
+    "SEND_RATE_PER_SECOND",
+    "MARKETING_CAP_PER_DAY",
+    "QUIET_HOURS",
+    "DIGEST_TIME",
 ]
 TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345"
 
@@ -85,6 +89,10 @@ def test_values_come_from_the_environment_and_the_env_file(
         ("TELEGRAM_API_URL", "api.telegram.org", "valid URL"),
         ("LOG_FORMAT", "xml", "'auto', 'console' or 'json'"),
         ("WEBHOOK_SECRET", "has spaces", "1-256 characters"),
+        ("QUIET_HOURS", "late evening", "must look like 22:00-09:00"),
+        ("QUIET_HOURS", "25:00-09:00", "hours go up to 23"),
+        ("DIGEST_TIME", "nine", "must be a local time such as 09:00"),
+        ("SEND_RATE_PER_SECOND", "0", "greater than 0"),
     ],
 )
 def test_a_malformed_setting_names_the_variable(
