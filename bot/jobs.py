@@ -11,7 +11,7 @@ from funnel.clock import Clock
 from funnel.digest import DIGEST_JOB, DIGEST_KEY, DIGEST_TEMPLATE, next_local
 from funnel.events import epoch_ms
 from funnel.outbox import TRANSACTIONAL, Intent
-from funnel.postbox import admin_customer
+from funnel.postbox import telegram_customer
 from funnel.store.base import FunnelStore
 
 
@@ -42,7 +42,7 @@ def digest_job(
                     continue
                 await tx.enqueue(
                     Intent(
-                        customer_id=await admin_customer(tx, admin, epoch_ms(now)),
+                        customer_id=await telegram_customer(tx, admin, epoch_ms(now)),
                         template=DIGEST_TEMPLATE,
                         kind=TRANSACTIONAL,
                         not_before=now,

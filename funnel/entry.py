@@ -54,6 +54,8 @@ async def enter(
                     first_source=source,
                 )
             )
+        if customer.blocked or customer.opted_out:
+            await tx.welcome_back(customer.id)
         first_touch = not await tx.has_event(customer.id, BOT_STARTED)
         properties = {"payload": payload[:_PAYLOAD_KEPT]} if payload else {}
         await tx.record(

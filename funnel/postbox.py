@@ -43,7 +43,7 @@ class Postbox:
             for admin in admin_ids:
                 await tx.enqueue(
                     Intent(
-                        customer_id=await admin_customer(tx, admin, now_ms=epoch_ms(now)),
+                        customer_id=await telegram_customer(tx, admin, now_ms=epoch_ms(now)),
                         template=ALERT_TEMPLATE,
                         kind=TRANSACTIONAL,
                         not_before=now,
@@ -57,8 +57,8 @@ class Postbox:
         return True
 
 
-async def admin_customer(tx: FunnelTransaction, telegram_user_id: int, now_ms: int) -> int:
-    """The customer row an admin's messages are addressed to, created on first use."""
+async def telegram_customer(tx: FunnelTransaction, telegram_user_id: int, now_ms: int) -> int:
+    """The customer a Telegram user is, created on first use (admins become customers too)."""
     found = await tx.customer_by_telegram(telegram_user_id)
     if found is not None:
         return found.id

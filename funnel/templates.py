@@ -16,6 +16,7 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "help": frozenset({"first_name"}),
     "sorry": frozenset(),
     "button_expired": frozenset(),
+    "stopped": frozenset({"first_name"}),
 }
 
 

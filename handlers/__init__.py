@@ -8,7 +8,7 @@ from aiogram import Router
 
 from handlers import errors
 from handlers.admin import ADMIN_COMMANDS, create_admin_router, guard
-from handlers.customer import fallback, start
+from handlers.customer import fallback, start, stop
 
 
 def get_routers(admin_ids: Iterable[int]) -> list[Router]:
@@ -16,6 +16,7 @@ def get_routers(admin_ids: Iterable[int]) -> list[Router]:
     return [
         errors.create_router(),
         start.create_router(),
+        stop.create_router(),
         # Admin commands for admins; the same commands from anyone else are refused next.
         create_admin_router(admin_ids),
         guard.create_router([name for name, _ in ADMIN_COMMANDS]),

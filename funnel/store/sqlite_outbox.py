@@ -189,6 +189,27 @@ class SqliteOutboxStatements:
         await cursor.close()
         return count
 
+    async def opt_out(self, customer_id: int, now_ms: int) -> int:
+        """The customer wants no more marketing: cancel what is waiting; returns how much."""
+        await self._connection.execute(
+            "UPDATE customers SET opted_out = 1 WHERE id = ?", (customer_id,)
+        )
+        cursor = await self._connection.execute(
+            "UPDATE outbox SET status = ?, reason = ?, finished_ms = ?"
+            " WHERE customer_id = ? AND status = ? AND kind = ?",
+            (CANCELLED, "the customer opted out of marketing", now_ms, customer_id, PENDING,
+             MARKETING),
+        )  # fmt: skip
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def welcome_back(self, customer_id: int) -> None:
+        """A customer who starts the bot again has unblocked it and wants to hear from us."""
+        await self._connection.execute(
+            "UPDATE customers SET opted_out = 0, blocked = 0 WHERE id = ?", (customer_id,)
+        )
+
     async def _finish(self, row_id: int, status: str, reason: str | None, now_ms: int) -> None:
         await self._connection.execute(
             "UPDATE outbox SET status = ?, reason = ?, finished_ms = ?, lease_ms = NULL"

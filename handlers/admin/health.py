@@ -9,6 +9,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from funnel.clock import Clock
+from funnel.events import epoch_ms
 from funnel.report_text import duration
 from funnel.store.base import FunnelStore
 from handlers.admin.replies import block
@@ -20,11 +21,27 @@ async def on_health(
     now = clock.now()
     async with store.transaction() as tx:
         health = await tx.health()
+        outbox = await tx.outbox_health(epoch_ms(now))
     lines = [
         f"uptime     {duration((now - started_at).total_seconds())}",
         f"database   {health.size_bytes / 1_048_576:.1f} MiB",
         f"events     {health.events}",
         f"customers  {health.customers}",
+    ]
+    oldest = (
+        "—"
+        if outbox.oldest_due_ms is None
+        else f"{duration(max(0, epoch_ms(now) - outbox.oldest_due_ms) / 1000)} overdue"
+        if outbox.oldest_due_ms <= epoch_ms(now)
+        else f"in {duration((outbox.oldest_due_ms - epoch_ms(now)) / 1000)}"
+    )
+    lines += [
+        "",
+        "outbox:",
+        f"  pending    {outbox.pending}",
+        f"  sending    {outbox.sending}",
+        f"  failed 24h {outbox.failed_last_day}",
+        f"  oldest due {oldest}",
     ]
     if health.platforms:
         lines.append("")

@@ -15,7 +15,7 @@ HELP = f"""<b>Funnel</b>
 /compare — this period against the previous one of the same length
 /chart — the report as a picture
 /export — CSV: one row per customer, and the report table
-/digest — yesterday's funnel and its biggest drop
+/digest — yesterday's funnel and its biggest drop; /digest on|off for the daily one
 
 <b>Periods and options</b> (for all of the above)
 <code>{html.escape(USAGE)}</code>

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BufferedInputFile, Message, User
 
 from funnel.chart import chart_png
 from funnel.clock import Clock
+from funnel.digest import digest
 from funnel.progress import StagePlan
-from funnel.report import CALENDAR, Query
-from funnel.report_args import parse_period
-from funnel.report_text import comparison, footer, render, table
+from funnel.report import Query
+from funnel.report_text import comparison, render
 from funnel.reporting import ReportDefaults, build_report
 from funnel.store.base import FunnelStore
-from handlers.admin.replies import block, messages, read_query
+from handlers.admin.replies import block, messages, read_query, usage
 
 
 async def on_report(
@@ -75,23 +77,30 @@ async def on_chart(
 
 async def on_digest(
     message: Message,
+    command: CommandObject,
+    event_from_user: User,
     store: FunnelStore,
     plan: StagePlan,
     clock: Clock,
     report_defaults: ReportDefaults,
 ) -> None:
-    today = clock.now().astimezone(report_defaults.zone).date()
-    yesterday = parse_period("yesterday", today)
-    query = Query(yesterday, CALENDAR, report_defaults.window_days)
-    report = await build_report(store, plan, query, report_defaults.zone)
-    before = await build_report(
-        store, plan, Query(yesterday.previous(), CALENDAR, query.window_days), report_defaults.zone
-    )
-    caption = f"Digest for {yesterday.first:%A, %d %B %Y}"
-    body = table(report.total) + "\n\n" + footer(report.total)
-    started_change = report.total.entered - before.total.entered
-    body += f"\nStarted: {report.total.entered} ({started_change:+d} on the day before)"
-    await message.answer(block(caption, body))
+    """/digest sends yesterday's digest now; /digest on|off chooses whether it comes daily."""
+    choice = (command.args or "").strip().lower()
+    if choice in ("on", "off"):
+        async with store.transaction() as tx:
+            await tx.set_digest(event_from_user.id, choice == "on")
+        await message.answer(
+            "The daily digest will come to you." if choice == "on"
+            else "The daily digest will no longer come to you. /digest on brings it back."
+        )  # fmt: skip
+        return
+    if choice:
+        await message.answer(
+            usage(f"{choice!r}: use /digest, /digest on or /digest off", "digest")
+        )
+        return
+    yesterday = clock.now().astimezone(report_defaults.zone).date() - timedelta(days=1)
+    await message.answer(block(*await digest(store, plan, report_defaults, yesterday)))
 
 
 def create_router() -> Router:
