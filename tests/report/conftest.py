@@ -13,6 +13,7 @@ import pytest
 import structlog
 
 from bot.cli import main
+from funnel.templates import MESSAGES
 from tests.bot.test_settings import NAMES
 from tests.conftest import REPO
 
@@ -64,7 +65,7 @@ def four_stages(shop: Path) -> Path:
         FOUR_STAGES
         + "\n".join(
             f'[templates.{name}]\nen = "text"\n'
-            for name in ("welcome", "welcome_back", "help", "sorry", "button_expired")
+            for name in MESSAGES
         )
     )
     return shop
