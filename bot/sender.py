@@ -8,6 +8,7 @@ flight at the crash can be duplicated, and nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -154,11 +155,12 @@ class Sender:
     async def _wait_for_slot(self) -> None:
         """The global pace: at most per_second sends, evenly spaced."""
         now = epoch_ms(self._clock.now())
-        gap = 1000 / self._pacing.per_second
+        # Whole milliseconds, rounded up: rounding down would run a hair over the limit.
+        gap = math.ceil(1000 / self._pacing.per_second)
         if self._next_slot_ms > now:
             await self._clock.sleep((self._next_slot_ms - now) / 1000)
             now = epoch_ms(self._clock.now())
-        self._next_slot_ms = max(now, self._next_slot_ms) + int(gap)
+        self._next_slot_ms = max(now, self._next_slot_ms) + gap
 
     async def _blocked(self, message: Outgoing, description: str) -> None:
         now = epoch_ms(self._clock.now())

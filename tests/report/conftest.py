@@ -62,11 +62,7 @@ def shop(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture
 def four_stages(shop: Path) -> Path:
     (shop / "funnel.toml").write_text(
-        FOUR_STAGES
-        + "\n".join(
-            f'[templates.{name}]\nen = "text"\n'
-            for name in MESSAGES
-        )
+        FOUR_STAGES + "\n".join(f'[templates.{name}]\nen = "text"\n' for name in MESSAGES)
     )
     return shop
 
