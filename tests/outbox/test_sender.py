@@ -8,6 +8,7 @@ from itertools import pairwise
 import pytest
 from aiogram import Bot
 
+from bot.app import create_bot
 from bot.messages import renderer
 from bot.sandbox.faults import Fault, RateLimits, flood, server_error
 from bot.sandbox.server import BotApiSandbox
@@ -95,12 +96,10 @@ async def test_a_429_mid_burst_pauses_everything_and_drops_nothing(
 
 
 async def test_pacing_keeps_within_telegrams_limits(
-    bot: Bot, store: FunnelStore, clock: ManualClock, postbox: Postbox,
-    definition: FunnelDefinition,
-) -> None:  # fmt: skip
+    store: FunnelStore, clock: ManualClock, postbox: Postbox, definition: FunnelDefinition
+) -> None:
     async with BotApiSandbox(clock=clock, rate_limits=RateLimits()) as limited:
-        limited_bot = Bot(bot.token, session=bot.session)
-        limited_bot.session.api = type(bot.session.api).from_base(limited.url)
+        limited_bot = create_bot(limited.token, limited.url)
         render = renderer(store, definition, ReportDefaults(SHOP_ZONE, 30, 5.0))
         paced = Sender(limited_bot, store, clock, POLICY, render, Pacing(), jitter=lambda: 0.0)
         people = [await customer(store, limited, 500 + n) for n in range(45)]
@@ -111,6 +110,7 @@ async def test_pacing_keeps_within_telegrams_limits(
 
         await drain_all(paced, clock, store)
 
+        await limited_bot.session.close()
         calls = [c for c in limited.calls if c[0] == "sendMessage"]
         assert len(calls) == 48  # no 429 was ever answered, so nothing was retried
         assert len(limited.messages_to(500)) == 4
