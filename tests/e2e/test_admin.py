@@ -15,7 +15,8 @@ from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile, SentMessage
 from funnel.clock import ManualClock
 from funnel.customers import NewCustomer
-from funnel.events import Event
+from funnel.events import Event, epoch_ms
+from funnel.outbox import Intent
 from funnel.store.base import FunnelStore
 from tests.conftest import ADMIN_ID, SHOP_ZONE, UserFactory
 
@@ -198,3 +199,42 @@ async def test_help_lists_every_admin_command(admin: SandboxUser) -> None:
 
     for command in ("/report", "/compare", "/chart", "/export", "/digest", "/health"):
         assert command in reply.text
+
+
+async def test_digest_can_be_turned_off_and_on(admin: SandboxUser, store: FunnelStore) -> None:
+    [off] = await admin.send("/digest off")
+    async with store.transaction() as tx:
+        opted_out = await tx.digest_opted_out()
+    [on] = await admin.send("/digest on")
+    async with store.transaction() as tx:
+        back = await tx.digest_opted_out()
+    [wrong] = await admin.send("/digest weekly")
+
+    assert off.text.startswith("The daily digest will no longer come to you.")
+    assert opted_out == {ADMIN_ID} and back == set()
+    assert on.text == "The daily digest will come to you."
+    assert wrong.text.startswith("'weekly': use /digest, /digest on or /digest off")
+
+
+async def test_health_shows_the_outbox(
+    admin: SandboxUser, store: FunnelStore, clock: ManualClock
+) -> None:
+    async with store.transaction() as tx:
+        someone = await tx.add_customer(NewCustomer(first_seen_at=clock.now()))
+        for minutes in (-30, 60):
+            await tx.enqueue(
+                Intent(
+                    someone.id,
+                    "welcome",
+                    "marketing",
+                    clock.now() + timedelta(minutes=minutes),
+                    {"first_name": "A"},
+                ),
+                epoch_ms(clock.now()),
+            )
+
+    [reply] = await admin.send("/health")
+
+    assert "outbox:\n  pending    2\n  sending    0\n  failed 24h 0\n  oldest due 30m overdue" in (
+        reply.text
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -10,7 +10,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.sandbox.server import BotApiSandbox
 from funnel.clock import ManualClock
 from funnel.definition import FunnelDefinition
-from funnel.events import StoredEvent
+from funnel.events import StoredEvent, epoch_ms
+from funnel.outbox import Intent
 from funnel.store.base import FunnelStore
 from tests.conftest import UserFactory
 
@@ -167,3 +168,33 @@ async def test_a_button_the_bot_no_longer_knows_gets_an_answer(
     [params] = [params for method, params in sandbox.calls if method == "answerCallbackQuery"]
     assert params["text"] == "This button no longer works. Send /start to begin again."
     assert params["show_alert"] == "true"
+
+
+async def test_stop_opts_out_of_marketing_and_start_welcomes_back(
+    make_user: UserFactory, store: FunnelStore, clock: ManualClock
+) -> None:
+    emily = make_user("Emily", "en")
+    await emily.start()
+    async with store.transaction() as tx:
+        customer = await tx.customer_by_telegram(emily.profile.id)
+        assert customer is not None
+        offer = await tx.enqueue(
+            Intent(customer.id, "welcome", "marketing", clock.now() + timedelta(hours=2),
+                   {"first_name": "Emily"}),
+            epoch_ms(clock.now()),
+        )  # fmt: skip
+
+    [reply] = await emily.send("/stop")
+    async with store.transaction() as tx:
+        stopped = await tx.customer_by_telegram(emily.profile.id)
+        row = await tx.outbox_row(offer)
+    await emily.start()
+    async with store.transaction() as tx:
+        back = await tx.customer_by_telegram(emily.profile.id)
+        types = [s.event.type for s in await tx.events_of(customer.id)]
+
+    assert reply.text.startswith("Done, Emily: no more offers.")
+    assert stopped is not None and stopped.opted_out
+    assert (row["status"], row["reason"]) == ("cancelled", "the customer opted out of marketing")
+    assert back is not None and not back.opted_out
+    assert types == ["bot_started", "opted_out", "bot_reentered"]
