@@ -30,6 +30,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.foundation
 	$(BIN)/python -m bench.report
+	$(BIN)/python -m bench.dispatch
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

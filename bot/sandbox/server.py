@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from datetime import UTC
@@ -35,6 +36,7 @@ SANDBOX_TOKEN = "1000000001:sandbox-token-for-the-offline-bot-api"  # noqa: S105
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 DELIVERY_TIMEOUT = 10.0
+WAIT_TIMEOUT = 60.0
 
 Params = Mapping[str, Any]
 Method = Callable[[Params], Awaitable[Any]]
@@ -63,6 +65,8 @@ class BotApiSandbox:
         self.members: dict[tuple[int | str, int], str] = {}
         self.sent: list[SentMessage] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        # Error replies by code: a paced sender should never see a 429.
+        self.refusals: Counter[int] = Counter()
         # Command menus by scope: "default", or a chat id for BotCommandScopeChat.
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook_url = ""
@@ -196,6 +200,14 @@ class BotApiSandbox:
                 raise SandboxTimeout("the bot did not register a webhook") from None
         return self.webhook_url
 
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Wait until the condition on what the sandbox has seen holds."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(condition), WAIT_TIMEOUT)
+            except TimeoutError:
+                raise SandboxTimeout("the sandbox never saw what was awaited") from None
+
     async def wait_for_messages(self, chat_id: int, count: int) -> list[SentMessage]:
         """Wait until the chat holds `count` bot messages, for a bot handling updates as tasks."""
         async with self._changed:
@@ -228,6 +240,7 @@ class BotApiSandbox:
                 raise fault
             result = await method(params)
         except ApiError as error:
+            self.refusals[error.error_code] += 1
             return web.json_response(error.body(), status=error.error_code)
         async with self._changed:
             self._changed.notify_all()
