@@ -19,12 +19,16 @@ from zoneinfo import ZoneInfo
 
 from bot.app import create_bot, create_dispatcher
 from bot.database import open_database
+from bot.messages import renderer
 from bot.sandbox.driver import SandboxUser
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile, SentMessage
+from bot.sender import Sender
 from funnel.clock import SystemClock
 from funnel.definition import FunnelDefinition
 from funnel.history import import_rows
+from funnel.outbox import Policy, QuietHours
+from funnel.postbox import Postbox
 from funnel.progress import StagePlan
 from funnel.report import DEFAULT_WINDOW_DAYS
 from funnel.reporting import DEFAULT_DROP_POINTS, ReportDefaults
@@ -82,6 +86,7 @@ OWNER_SCENES = [
     ("…and which source brings buyers", "/report 30d by source"),
     ("…and how this week compares with the last", "/compare 7d"),
     ("…and wants the picture", "/chart 30d"),
+    ("…and yesterday's digest, which otherwise comes daily at DIGEST_TIME", "/digest"),
 ]
 # (event, share of the previous stage that gets there, median hours after it)
 HISTORY_STEPS = [
@@ -103,12 +108,22 @@ async def run_demo(definition: FunnelDefinition, zone: ZoneInfo, out: TextIO) ->
         )
         async with BotApiSandbox() as sandbox:
             bot = create_bot(sandbox.token, sandbox.url)
+            defaults = ReportDefaults(zone, DEFAULT_WINDOW_DAYS, DEFAULT_DROP_POINTS)
+            sender = Sender(
+                bot,
+                store,
+                clock,
+                Policy(QuietHours.parse("22:00-09:00"), 3, zone),
+                renderer(store, definition, defaults),
+            )
+            postbox = Postbox(store, clock, sender.wake)
             dispatcher = create_dispatcher(
                 store=store,
                 clock=clock,
                 definition=definition,
                 admin_ids=[PROFILES["owner"].id],
-                report_defaults=ReportDefaults(zone, DEFAULT_WINDOW_DAYS, DEFAULT_DROP_POINTS),
+                report_defaults=defaults,
+                postbox=postbox,
             )
             # One update at a time, so that each scene's replies are complete when it ends.
             polling = asyncio.create_task(
@@ -123,6 +138,7 @@ async def run_demo(definition: FunnelDefinition, zone: ZoneInfo, out: TextIO) ->
                 await _import_history(store, Path(folder), clock.now(), out)
                 for title, command in OWNER_SCENES:
                     await _act(out, title, users["owner"], command, users["owner"].send(command))
+                await _alerts(postbox, sender, users["owner"], out)
             finally:
                 await dispatcher.stop_polling()
                 await polling
@@ -170,6 +186,19 @@ async def _import_history(store: FunnelStore, folder: Path, now: datetime, out: 
         f"\n── The owner imports last month's CRM export (funnelbot import crm-export.jsonl)\n"
         f"   imported {outcome.imported} events for {len(outcome.customers)} customers\n"
     )
+
+
+async def _alerts(postbox: Postbox, sender: Sender, owner: SandboxUser, out: TextIO) -> None:
+    """Something breaks twice in a row: the owner hears once, through the outbox."""
+    for _ in range(2):
+        await postbox.alert(
+            [owner.profile.id], "webhook:shopify", "Shopify webhooks fail their signature check"
+        )
+    before = len(owner.inbox)
+    await sender.drain()
+    out.write("\n── A shop webhook fails twice in a row; the alert collapses into one message\n")
+    for message in owner.inbox[before:]:
+        out.write(f"   {'bot':>5} ◂ {message.text}\n")
 
 
 def _history(now: datetime) -> list[dict[str, object]]:

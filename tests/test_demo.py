@@ -34,3 +34,5 @@ async def test_the_demo_shows_the_conversation_and_the_recorded_funnel(
     assert "bot ◂ Cohort " in text and "Overall conversion:" in text
     assert "Owner ▸ /compare 7d" in text
     assert "bot ◂ [photo funnel-" in text
+    assert "Owner ▸ /digest" in text and "bot ◂ Digest for " in text
+    assert text.count("⚠️ Shopify webhooks fail their signature check") == 1
