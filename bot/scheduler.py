@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 
+from bot.idle import idle
 from funnel.clock import Clock
 from funnel.events import epoch_ms
 from funnel.store.base import FunnelStore, Job
@@ -57,17 +58,9 @@ class Scheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            if await self.run_due():
-                continue
-            async with self._store.transaction() as tx:
-                due = await tx.next_job_ms()
-            self._wake.clear()
-            now = epoch_ms(self._clock.now())
-            seconds = None if due is None else max(due - now, 0) / 1000
-            stopping = asyncio.ensure_future(stop.wait())
-            waking = asyncio.ensure_future(self._clock.wait(seconds, self._wake))
-            try:
-                await asyncio.wait({stopping, waking}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopping.cancel()
-                waking.cancel()
+            if not await self.run_due():
+                await idle(self._clock, self._next_job_ms, self._wake, stop)
+
+    async def _next_job_ms(self) -> int | None:
+        async with self._store.transaction() as tx:
+            return await tx.next_job_ms()

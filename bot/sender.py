@@ -23,6 +23,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
+from bot.idle import idle
 from funnel.clock import Clock
 from funnel.events import Event, epoch_ms
 from funnel.outbox import Outgoing, Policy, backoff_ms
@@ -75,20 +76,12 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            if await self.drain():
-                continue
-            async with self._store.transaction() as tx:
-                due = await tx.next_due_ms()
-            now = epoch_ms(self._clock.now())
-            self._wake.clear()
-            seconds = None if due is None else max(due - now, 0) / 1000
-            stopping = asyncio.ensure_future(stop.wait())
-            try:
-                waking = asyncio.ensure_future(self._clock.wait(seconds, self._wake))
-                await asyncio.wait({stopping, waking}, return_when=asyncio.FIRST_COMPLETED)
-                waking.cancel()
-            finally:
-                stopping.cancel()
+            if not await self.drain():
+                await idle(self._clock, self._next_due_ms, self._wake, stop)
+
+    async def _next_due_ms(self) -> int | None:
+        async with self._store.transaction() as tx:
+            return await tx.next_due_ms()
 
     async def drain(self) -> int:
         """Send what is due now, one claimed batch; returns how many rows it handled."""
@@ -137,20 +130,26 @@ class Sender:
         async with self._store.transaction() as tx:
             await tx.mark_sent(message.id, now)
             await tx.record(
-                Event(
-                    customer_id=message.customer_id,
-                    type=MESSAGE_SENT,
-                    occurred_at=self._clock.now(),
-                    key=f"outbox:{message.id}:sent",
-                    platform="telegram",
-                    properties={
-                        "template": message.template,
-                        "kind": message.kind,
-                        "outbox_id": message.id,
-                        "telegram_message_id": sent.message_id,
-                    },
+                self._event(
+                    message,
+                    MESSAGE_SENT,
+                    template=message.template,
+                    kind=message.kind,
+                    outbox_id=message.id,
+                    telegram_message_id=sent.message_id,
                 )
             )
+
+    def _event(self, message: Outgoing, event_type: str, **properties: object) -> Event:
+        """What happened to an outbox row, once: its key is the row and the outcome."""
+        return Event(
+            customer_id=message.customer_id,
+            type=event_type,
+            occurred_at=self._clock.now(),
+            key=f"outbox:{message.id}:{event_type}",
+            platform="telegram",
+            properties=properties,
+        )
 
     async def _wait_for_slot(self) -> None:
         """The global pace: at most per_second sends, evenly spaced."""
@@ -167,16 +166,7 @@ class Sender:
         async with self._store.transaction() as tx:
             await tx.mark_failed(message.id, f"blocked: {description}", now)
             cancelled = await tx.block_customer(message.customer_id, now)
-            await tx.record(
-                Event(
-                    customer_id=message.customer_id,
-                    type=BOT_BLOCKED,
-                    occurred_at=self._clock.now(),
-                    key=f"outbox:{message.id}:blocked",
-                    platform="telegram",
-                    properties={"description": description},
-                )
-            )
+            await tx.record(self._event(message, BOT_BLOCKED, description=description))
         log.info("customer blocked the bot", customer_id=message.customer_id, cancelled=cancelled)
 
     async def _retry_later(self, message: Outgoing, description: str) -> None:
