@@ -80,6 +80,7 @@ async def main() -> None:
         path = Path(folder) / "dispatch.sqlite3"
         store = await open_database(f"sqlite:///{path}", clock, StagePlan.of(definition))
         async with BotApiSandbox(clock=clock, rate_limits=RateLimits()) as sandbox:
+            sandbox.wait_timeout = 3 * args.messages / CAP + 60
             for n in range(args.messages + args.steady):
                 sandbox.add_user(Profile(100_000 + n, "Bench", "en"))
             bot = create_bot(sandbox.token, sandbox.url)
