@@ -254,9 +254,6 @@ class SqliteOutboxStatements:
             (kind, key, due_ms, json.dumps(payload, ensure_ascii=False)),
         )
 
-    async def unschedule(self, key: str) -> None:
-        await self._connection.execute("DELETE FROM jobs WHERE key = ?", (key,))
-
     async def due_jobs(self, now_ms: int, limit: int) -> list[Job]:
         rows = await self._connection.execute_fetchall(
             "SELECT id, kind, key, due_ms, payload FROM jobs WHERE due_ms <= ?"

@@ -13,7 +13,7 @@ from funnel.events import Event, epoch_ms
 from funnel.postbox import telegram_customer
 from funnel.store.base import FunnelStore
 
-OPTED_OUT = "opted_out"
+UNSUBSCRIBED = "unsubscribed"
 log = structlog.get_logger(__name__)
 
 
@@ -32,7 +32,7 @@ async def on_stop(
         await tx.record(
             Event(
                 customer_id=customer,
-                type=OPTED_OUT,
+                type=UNSUBSCRIBED,
                 occurred_at=message.date,
                 key=f"telegram:update:{event_update.update_id}",
                 platform="telegram",

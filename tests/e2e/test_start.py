@@ -197,4 +197,4 @@ async def test_stop_opts_out_of_marketing_and_start_welcomes_back(
     assert stopped is not None and stopped.opted_out
     assert (row["status"], row["reason"]) == ("cancelled", "the customer opted out of marketing")
     assert back is not None and not back.opted_out
-    assert types == ["bot_started", "opted_out", "bot_reentered"]
+    assert types == ["bot_started", "unsubscribed", "bot_reentered"]
