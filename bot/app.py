@@ -54,6 +54,7 @@ def create_dispatcher(
         or ReportDefaults(ZoneInfo("UTC"), DEFAULT_WINDOW_DAYS, DEFAULT_DROP_POINTS),
         started_at=clock.now(),
         postbox=postbox or Postbox(store, clock),
+        admin_ids=tuple(admin_ids),
     )
     dispatcher.update.outer_middleware(LogContextMiddleware())
     dispatcher.include_routers(*get_routers(admin_ids))

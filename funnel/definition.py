@@ -15,6 +15,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from funnel.events import is_event_type
+from funnel.magnets import Magnet, Source
 from funnel.templates import MESSAGES, placeholders, render
 from funnel.tomlpos import locate
 
@@ -41,10 +42,15 @@ class FunnelDefinition(BaseModel):
     # Reports pack a stage's number into six bits.
     stages: Annotated[list[Stage], Field(min_length=1, max_length=64)]
     templates: dict[str, dict[str, str]]
+    magnets: list[Magnet] = []
+    sources: list[Source] = []
 
     @property
     def stage_names(self) -> list[str]:
         return [stage.name for stage in self.stages]
+
+    def magnet(self, magnet_id: str) -> Magnet | None:
+        return next((m for m in self.magnets if m.id == magnet_id), None)
 
     def text(self, message: str, language: str, **variables: object) -> str:
         """A message rendered in the language, or in the default language when it has none."""
@@ -80,7 +86,22 @@ def load_definition(file: Path) -> FunnelDefinition:
     except OSError as error:
         problem = Problem("", f"cannot be read: {error.strerror}", None)
         raise DefinitionError(file, [problem]) from None
-    return parse_definition(text, file)
+    definition = parse_definition(text, file)
+    # Magnet files are named relative to the funnel file, wherever the bot runs from.
+    magnets = [
+        m.model_copy(update={"file": str(file.parent / m.file)})
+        if m.file is not None and is_local_file(m.file)
+        else m
+        for m in definition.magnets
+    ]
+    return definition.model_copy(update={"magnets": magnets})
+
+
+def is_local_file(value: str | None) -> bool:
+    """A path rather than a URL or a Telegram file_id (which has neither / nor .)."""
+    if value is None or value.startswith(("http://", "https://")):
+        return False
+    return "/" in value or "." in value
 
 
 def parse_definition(text: str, file: Path) -> FunnelDefinition:
@@ -143,6 +164,7 @@ def _meaning(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                         "an event can reach one stage only"
                     ),
                 )
+    yield from _catalog(definition)
     for message in MESSAGES:
         if message not in definition.templates:
             yield ("templates",), f"the {message!r} template is missing"
@@ -166,3 +188,24 @@ def _meaning(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                     ("templates", message, language),
                     f"unknown placeholder {{{sorted(unknown)[0]}}}; it can use {names}",
                 )
+
+
+def _catalog(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
+    """Magnets and sources: unique ids, every language, a file where the kind needs one."""
+    ids = {
+        "magnets": [m.id for m in definition.magnets],
+        "sources": [s.id for s in definition.sources],
+    }
+    for name, values in ids.items():
+        for index, value in enumerate(values):
+            if value in values[:index]:
+                yield (name, index, "id"), f"{value!r} is defined twice"
+    for index, magnet in enumerate(definition.magnets):
+        for field in ("title", "text"):
+            for language in definition.languages:
+                if language not in getattr(magnet, field):
+                    yield ("magnets", index, field), f"no {language} {field}"
+        if magnet.kind != "text" and not magnet.file:
+            yield ("magnets", index, "file"), f"a {magnet.kind} magnet needs a file"
+        if magnet.kind == "text" and magnet.file:
+            yield ("magnets", index, "file"), "a text magnet has no file; use kind document"

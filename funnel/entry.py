@@ -7,7 +7,6 @@ from datetime import datetime
 
 from funnel.customers import Customer, NewCustomer, pick_language
 from funnel.events import BOT_REENTERED, BOT_STARTED, Event
-from funnel.sources import source_from_payload
 from funnel.store.base import FunnelStore
 
 # Kept with the event so that a malformed link can be traced, bounded so it cannot bloat the log.
@@ -32,6 +31,7 @@ async def enter(
     store: FunnelStore,
     visitor: Visitor,
     payload: str | None,
+    source: str,
     *,
     occurred_at: datetime,
     key: str,
@@ -40,9 +40,9 @@ async def enter(
 ) -> Entry:
     """Record a /start: bot_started the first time, bot_reentered after; first touch kept forever.
 
-    The key makes a redelivered update a no-op.
+    The source is what the payload names (see funnel.magnets.read_payload); the key makes a
+    redelivered update a no-op.
     """
-    source = source_from_payload(payload)
     async with store.transaction() as tx:
         customer = await tx.customer_by_telegram(visitor.telegram_user_id)
         if customer is None:

@@ -17,6 +17,7 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "sorry": frozenset(),
     "button_expired": frozenset(),
     "stopped": frozenset({"first_name"}),
+    "magnet_unknown": frozenset({"first_name", "magnets"}),
 }
 
 

@@ -55,7 +55,7 @@ def test_an_event_reaching_two_stages_is_pointed_at(definition: FunnelDefinition
 
 
 def test_an_unknown_placeholder_is_pointed_at() -> None:
-    text = SHIPPED.replace('en = "Hello, {first_name}!', 'en = "Hello, {firstname}!')
+    text = SHIPPED.replace('en = "Hello, {first_name}!', 'en = "Hello, {firstname}!', 1)
 
     [problem] = problems(text)
 

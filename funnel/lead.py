@@ -1,0 +1,44 @@
+"""What a customer did with lead magnets, as funnel events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from funnel.events import Event
+from funnel.magnets import Entry, Magnet
+from funnel.recorder import record
+from funnel.sources import UNKNOWN
+from funnel.store.base import FunnelStore
+
+MAGNET_REQUESTED = "magnet_requested"
+MAGNET_DELIVERED = "magnet_delivered"
+
+
+async def magnet_requested(
+    store: FunnelStore,
+    customer_id: int,
+    asked: Entry,
+    magnet: Magnet | None,
+    at: datetime,
+    key: str,
+) -> None:
+    """Every request counts, a magnet that does not exist as 'unknown'."""
+    properties = {"magnet": magnet.id if magnet else UNKNOWN}
+    if magnet is None and asked.magnet:
+        properties["asked"] = asked.magnet
+    await record(
+        store,
+        Event(customer_id, MAGNET_REQUESTED, at, key=f"{key}:magnet", source=asked.source,
+              platform="telegram", properties=properties),
+    )  # fmt: skip
+
+
+async def magnet_delivered(
+    store: FunnelStore, customer_id: int, magnet: Magnet, source: str, at: datetime
+) -> None:
+    """Once per customer and magnet: a repeated request re-sends it but counts no stage again."""
+    await record(
+        store,
+        Event(customer_id, MAGNET_DELIVERED, at, key=f"magnet:{customer_id}:{magnet.id}",
+              source=source, platform="telegram", properties={"magnet": magnet.id}),
+    )  # fmt: skip

@@ -1,0 +1,79 @@
+"""Lead magnets and traffic sources from the funnel file, and the deep-link payload naming them.
+
+A payload is `<magnet>--<source>`, `<magnet>`, or (as before magnets) a bare source: ids use
+only a-z, 0-9 and _, so the double hyphen cannot be part of either, and every payload fits
+Telegram's 64 characters from [A-Za-z0-9_-].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from funnel.sources import DIRECT, UNKNOWN, source_from_payload
+
+SEPARATOR = "--"
+Id = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+
+
+class Magnet(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Id
+    title: dict[Language, str]
+    # What the customer receives: the text alone, or the text as the caption of a file.
+    kind: Literal["text", "document", "photo"] = "text"
+    text: dict[Language, str]
+    # A local path, an https URL or a Telegram file_id, for documents and photos.
+    file: str | None = None
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Id
+    utm_source: str
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+
+    def utm(self) -> dict[str, str]:
+        tags = {
+            "utm_source": self.utm_source,
+            "utm_medium": self.utm_medium,
+            "utm_campaign": self.utm_campaign,
+        }
+        return {key: value for key, value in tags.items() if value}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What a /start payload asks for: a magnet (its id, known or not) and a source."""
+
+    magnet: str | None
+    source: str
+
+
+def payload(magnet: str, source: str | None = None) -> str:
+    return f"{magnet}{SEPARATOR}{source}" if source else magnet
+
+
+def read_payload(text: str | None, magnets: Sequence[Magnet]) -> Entry:
+    """The entry a payload names. A payload that is neither a magnet link nor a clean source
+    is an unknown source; a magnet link to no configured magnet keeps its id, to be reported."""
+    source = source_from_payload(text)
+    if text is None or source in (DIRECT, UNKNOWN):
+        return Entry(None, source)
+    if SEPARATOR in text:
+        magnet, _, tail = text.partition(SEPARATOR)
+        return Entry(magnet, source_from_payload(tail) if tail else DIRECT)
+    if any(m.id == text for m in magnets):
+        return Entry(text, DIRECT)
+    return Entry(None, source)
+
+
+def link(bot_username: str, magnet: str, source: str | None) -> str:
+    return f"https://t.me/{bot_username}?start={payload(magnet, source)}"
