@@ -33,7 +33,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 # Commands whose output is the point: only warnings and errors are logged while they run.
-_QUIET = {"check", "demo", "import", "report", "chart", "rebuild"}
+_QUIET = {"check", "demo", "import", "report", "chart", "rebuild", "links"}
 
 
 def _day(text: str) -> date:
@@ -131,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _report_arguments(chart)
     chart.add_argument("--out", type=Path, required=True, metavar="FILE.png")
+    sub.add_parser(
+        "links",
+        help="print the deep link for every magnet and source",
+        description=(
+            "Print the t.me link for every magnet × source in FUNNEL_FILE. With BOT_TOKEN set, "
+            "the bot's username comes from Telegram."
+        ),
+    )
     sub.add_parser(
         "rebuild",
         help="recompute funnel progress after the stage definitions change",

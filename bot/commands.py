@@ -13,6 +13,7 @@ from typing import Never, TextIO
 
 from tqdm import tqdm
 
+from bot.app import create_bot
 from bot.database import migrations_dir, open_database
 from bot.demo import run_demo
 from bot.runtime import serve, stop_on_signals
@@ -21,6 +22,7 @@ from funnel.chart import chart_png
 from funnel.clock import SystemClock
 from funnel.definition import FunnelDefinition, load_definition
 from funnel.history import import_rows, validate
+from funnel.magnets import links_table
 from funnel.progress import StagePlan
 from funnel.report import Period, Query
 from funnel.report_text import plain
@@ -29,6 +31,7 @@ from funnel.store.base import FunnelStore
 from funnel.store.migrations import discover
 
 SHOWN_PROBLEMS = 50
+PLACEHOLDER_USERNAME = "your_bot"
 
 
 class Failure(Exception):
@@ -64,6 +67,8 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
         await report(settings, args, out)
     elif command == "rebuild":
         await rebuild(settings, out)
+    elif command == "links":
+        await links(settings, out)
 
 
 def _bar(total: int, unit: str, description: str) -> tqdm[Never]:
@@ -211,3 +216,18 @@ async def rebuild(settings: Settings, out: TextIO) -> None:
 
             await store.rebuild_progress(progressed)
     out.write(f"funnel progress rebuilt for {len(plan.names)} stages\n")
+
+
+async def links(settings: Settings, out: TextIO) -> None:
+    definition = load_definition(settings.FUNNEL_FILE)
+    username = PLACEHOLDER_USERNAME
+    if not settings.demo_mode:
+        bot = create_bot(settings.BOT_TOKEN.get_secret_value(), str(settings.TELEGRAM_API_URL))
+        try:
+            me = await bot.me()
+        finally:
+            await bot.session.close()
+        username = me.username or str(me.id)
+    out.write(links_table(username, definition.magnets, definition.sources) + "\n")
+    if settings.demo_mode:
+        out.write(f"(set BOT_TOKEN to print links with the bot's own username for {username})\n")

@@ -77,3 +77,13 @@ def read_payload(text: str | None, magnets: Sequence[Magnet]) -> Entry:
 
 def link(bot_username: str, magnet: str, source: str | None) -> str:
     return f"https://t.me/{bot_username}?start={payload(magnet, source)}"
+
+
+def links_table(bot_username: str, magnets: Sequence[Magnet], sources: Sequence[Source]) -> str:
+    """Every magnet and source link, one a line, for printing or pasting into an ad."""
+    rows = [(m.id, s.id, link(bot_username, m.id, s.id)) for m in magnets for s in sources]
+    if not rows:
+        return "No links: the funnel file defines no magnets or no sources."
+    width_m = max(len(r[0]) for r in rows)
+    width_s = max(len(r[1]) for r in rows)
+    return "\n".join(f"{m:<{width_m}}  {s:<{width_s}}  {url}" for m, s, url in rows)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from aiogram import F, Router
 
-from handlers.admin import export, health, help, reports
+from handlers.admin import export, health, help, links, reports
 
 # (command, description) as the admins' command menu shows them.
 ADMIN_COMMANDS = [
@@ -15,6 +15,7 @@ ADMIN_COMMANDS = [
     ("chart", "The funnel as a picture"),
     ("export", "CSV: customers and the report"),
     ("digest", "Yesterday's funnel and its biggest drop"),
+    ("links", "Deep links for every magnet and source"),
     ("health", "Uptime, database, last events"),
     ("help", "All admin commands"),
 ]
@@ -28,6 +29,7 @@ def create_admin_router(admin_ids: Iterable[int]) -> Router:
     router.include_routers(
         reports.create_router(),
         export.create_router(),
+        links.create_router(),
         health.create_router(),
         help.create_router(),
     )

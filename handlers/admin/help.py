@@ -23,6 +23,9 @@ Periods: today, yesterday, 7d (default), 30d, a month 2026-11, a range 2026-11-0
 cohort (default) follows the customers who started in the period; calendar counts what
 happened in it, mixing cohorts.
 
+<b>Links</b>
+/links — the t.me link for every magnet and source in the funnel file
+
 <b>Operations</b>
 /health — uptime, database size, event counts, last event per platform
 /help — this list"""

@@ -200,3 +200,12 @@ def sandbox_in_thread() -> Iterator[str]:
     finally:
         loop[0].call_soon_threadsafe(stop[0].set)
         thread.join()
+
+
+def test_links_prints_every_magnet_and_source(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["links"]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["tea_guide", "vk", "https://t.me/your_bot?start=tea_guide--vk"]
+    assert len(out) == 2 * 3 + 1
+    assert out[-1].startswith("(set BOT_TOKEN")

@@ -238,3 +238,14 @@ async def test_health_shows_the_outbox(
     assert "outbox:\n  pending    2\n  sending    0\n  failed 24h 0\n  oldest due 30m overdue" in (
         reply.text
     )
+
+
+async def test_links_lists_every_magnet_and_source(admin: SandboxUser) -> None:
+    [reply] = await admin.send("/links")
+
+    lines = reply.text.splitlines()
+    assert lines[0] == "Links: magnet, source, link"
+    assert len(lines) == 1 + 2 * 3
+    assert lines[1].split() == [
+        "tea_guide", "vk", "https://t.me/funnel_sandbox_bot?start=tea_guide--vk",
+    ]  # fmt: skip

@@ -56,6 +56,7 @@ async def test_polling_mode_answers_and_stops_cleanly(
         "chart",
         "export",
         "digest",
+        "links",
         "health",
         "help",
     ]
