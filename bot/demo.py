@@ -47,10 +47,10 @@ def _scenes(bot_username: str) -> list[Scene]:
     link = f"t.me/{bot_username}?start="
     return [
         Scene(
-            f"Анна taps an ad link {link}vk_spring",
+            f"Анна taps an ad for the tea guide: {link}tea_guide--vk",
             "anna",
-            "/start vk_spring",
-            lambda u: u.start("vk_spring"),
+            "/start tea_guide--vk",
+            lambda u: u.start("tea_guide--vk"),
         ),
         Scene(
             "Анна asks a question the bot does not handle yet",

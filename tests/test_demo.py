@@ -17,14 +17,16 @@ async def test_the_demo_shows_the_conversation_and_the_recorded_funnel(
     await run_demo(definition, ZoneInfo("Europe/Moscow"), out)
 
     text = out.getvalue()
-    assert "Анна ▸ /start vk_spring" in text
-    assert "bot ◂ Здравствуйте, Анна! 👋" in text
+    assert "Анна ▸ /start tea_guide--vk" in text
+    assert "bot ◂ [document tea-guide.txt, " in text
     assert "bot ◂ Hello, John! 👋" in text
     assert "bot ◂ С возвращением, Анна! Чем помочь?" in text
     recorded = text.split("What the funnel recorded:")[1].split("── ")[0].splitlines()
     rows = [line.split()[:3] for line in recorded[2:] if line.strip()]
     assert rows == [
-        ["1", "bot_started", "vk_spring"],
+        ["1", "bot_started", "vk"],
+        ["1", "magnet_requested", "vk"],
+        ["1", "magnet_delivered", "vk"],
         ["2", "bot_started", "direct"],
         ["1", "bot_reentered", "tg_post_42"],
         ["3", "bot_started", "unknown"],
