@@ -43,6 +43,7 @@ def create_dispatcher(
     admin_ids: Iterable[int] = (),
     report_defaults: ReportDefaults | None = None,
     postbox: Postbox | None = None,
+    phone_region: str = "RU",
 ) -> Dispatcher:
     # Handlers receive these as keyword arguments through aiogram's dependency injection.
     dispatcher = Dispatcher(
@@ -55,6 +56,7 @@ def create_dispatcher(
         started_at=clock.now(),
         postbox=postbox or Postbox(store, clock),
         admin_ids=tuple(admin_ids),
+        phone_region=phone_region,
     )
     dispatcher.update.outer_middleware(LogContextMiddleware())
     dispatcher.include_routers(*get_routers(admin_ids))

@@ -77,6 +77,7 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         admin_ids=settings.ADMIN_IDS,
         report_defaults=defaults,
         postbox=postbox,
+        phone_region=settings.SHOP_REGION,
     )
     secret = settings.WEBHOOK_SECRET.get_secret_value()
     app = create_web_app(

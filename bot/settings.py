@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     MARKETING_CAP_PER_DAY: Annotated[int, Field(ge=0, le=100)] = 3
     QUIET_HOURS: str = "22:00-09:00"
     DIGEST_TIME: str = "09:00"
+    SHOP_REGION: str = "RU"
 
     @field_validator("BOT_TOKEN")
     @classmethod
@@ -107,6 +109,14 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("must be a local time such as 09:00") from None
         return value.strip()
+
+    @field_validator("SHOP_REGION")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a two-letter country code such as RU or DE")
+        return region
 
     @field_validator("SHOP_TIMEZONE")
     @classmethod

@@ -42,3 +42,30 @@ async def magnet_delivered(
         Event(customer_id, MAGNET_DELIVERED, at, key=f"magnet:{customer_id}:{magnet.id}",
               source=source, platform="telegram", properties={"magnet": magnet.id}),
     )  # fmt: skip
+
+
+CONTACT_SHARED = "contact_shared"
+EMAIL_GIVEN = "email_given"
+GATE_PASSED = "gate_passed"
+
+
+async def gate_passed(
+    store: FunnelStore,
+    customer_id: int,
+    gate: str,
+    key: str,
+    magnet: str,
+    at: datetime,
+    update_key: str,
+) -> None:
+    """The customer gave what the gate asked: the key joins their identity, two events follow,
+    and the magnet no longer waits."""
+    shared = CONTACT_SHARED if gate == "contact" else EMAIL_GIVEN
+    async with store.transaction() as tx:
+        await tx.add_key(customer_id, key, at.isoformat())
+        await tx.close_gate(customer_id)
+        for event_type in (shared, GATE_PASSED):
+            await tx.record(
+                Event(customer_id, event_type, at, key=f"{update_key}:{event_type}",
+                      platform="telegram", properties={"magnet": magnet, "gate": gate}),
+            )  # fmt: skip

@@ -30,6 +30,8 @@ class Magnet(BaseModel):
     text: dict[Language, str]
     # A local path, an https URL or a Telegram file_id, for documents and photos.
     file: str | None = None
+    # What the magnet costs: nothing, the customer's own phone number, or an e-mail address.
+    gate: Literal["none", "contact", "email"] = "none"
 
 
 class Source(BaseModel):

@@ -18,6 +18,12 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "button_expired": frozenset(),
     "stopped": frozenset({"first_name"}),
     "magnet_unknown": frozenset({"first_name", "magnets"}),
+    "gate_contact": frozenset({"title"}),
+    "share_contact_button": frozenset(),
+    "gate_contact_foreign": frozenset(),
+    "gate_email": frozenset({"title"}),
+    "gate_email_invalid": frozenset({"left"}),
+    "gate_email_given_up": frozenset(),
 }
 
 

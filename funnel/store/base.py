@@ -53,6 +53,35 @@ class OutboxHealth:
     oldest_due_ms: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class GateRequest:
+    """A magnet the customer asked for, waiting until they pass its gate."""
+
+    customer_id: int
+    magnet: str
+    source: str
+    gate: str
+    attempts: int
+
+
+class GateTransaction(Protocol):
+    """Customers' phone and e-mail keys, and magnets waiting behind gates."""
+
+    async def add_key(self, customer_id: int, key: str, now_text: str) -> bool: ...
+
+    async def keys_of(self, customer_id: int) -> list[str]: ...
+
+    async def open_gate(
+        self, customer_id: int, magnet: str, source: str, gate: str, now_ms: int
+    ) -> None: ...
+
+    async def pending_gate(self, customer_id: int) -> GateRequest | None: ...
+
+    async def gate_failed(self, customer_id: int) -> int: ...
+
+    async def close_gate(self, customer_id: int) -> None: ...
+
+
 class OutboxTransaction(Protocol):
     """The outbox, the scheduler's jobs and the admins' settings, inside a unit of work."""
 
@@ -101,7 +130,7 @@ class OutboxTransaction(Protocol):
     async def note_alert(self, key: str, now_ms: int, window_ms: int) -> bool: ...
 
 
-class FunnelTransaction(OutboxTransaction, Protocol):
+class FunnelTransaction(OutboxTransaction, GateTransaction, Protocol):
     """Reads and writes that commit together or not at all.
 
     Funnel progress for the customers a unit of work touched is brought up to date before it

@@ -3,21 +3,21 @@ lead magnet the link names."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
-from pathlib import Path
 
 import structlog
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.types import FSInputFile, Message, Update, User
+from aiogram.types import Message, Update, User
 
-from funnel.definition import FunnelDefinition, is_local_file
+from funnel.definition import FunnelDefinition
 from funnel.entry import Visitor, enter
 from funnel.lead import magnet_delivered, magnet_requested
-from funnel.magnets import Magnet, read_payload
+from funnel.magnets import read_payload
 from funnel.postbox import Postbox
 from funnel.store.base import FunnelStore
+from handlers.customer.delivery import deliver_magnet
+from handlers.customer.gates import ask_for_gate
 
 router_name = __name__
 log = structlog.get_logger(__name__)
@@ -68,42 +68,13 @@ async def on_start(
             definition.text("magnet_unknown", entry.language, first_name=name, magnets=available)
         )
         return
-    if not await _deliver(message, magnet, entry.language, definition, postbox, admin_ids):
+    if magnet.gate != "none":
+        await ask_for_gate(message, store, entry.customer.id, magnet, asked.source, entry.language,
+                           definition)  # fmt: skip
+        return
+    if not await deliver_magnet(message, magnet, entry.language, definition, postbox, admin_ids):
         return
     await magnet_delivered(store, entry.customer.id, magnet, asked.source, message.date)
-
-
-async def _deliver(
-    message: Message,
-    magnet: Magnet,
-    language: str,
-    definition: FunnelDefinition,
-    postbox: Postbox,
-    admin_ids: Iterable[int],
-) -> bool:
-    """Send the magnet; a missing file alerts the admins and gets the customer an apology."""
-    text = magnet.text.get(language) or magnet.text[definition.default_language]
-    if magnet.kind == "text" or magnet.file is None:
-        await message.answer(text)
-        return True
-    if is_local_file(magnet.file):
-        if not await asyncio.to_thread(Path(magnet.file).is_file):
-            log.error("magnet file missing", magnet=magnet.id, file=magnet.file)
-            await postbox.alert(
-                admin_ids,
-                f"magnet:{magnet.id}:file",
-                f"The magnet {magnet.id} cannot be sent: its file {magnet.file} is missing.",
-            )
-            await message.answer(definition.text("sorry", language))
-            return False
-        attachment: FSInputFile | str = FSInputFile(magnet.file)
-    else:
-        attachment = magnet.file
-    if magnet.kind == "photo":
-        await message.answer_photo(attachment, caption=text)
-    else:
-        await message.answer_document(attachment, caption=text)
-    return True
 
 
 def create_router() -> Router:

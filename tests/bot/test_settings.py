@@ -27,6 +27,7 @@ NAMES = [
     "MARKETING_CAP_PER_DAY",
     "QUIET_HOURS",
     "DIGEST_TIME",
+    "SHOP_REGION",
 ]
 TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345"
 

@@ -50,7 +50,8 @@ async def test_an_unknown_magnet_gets_the_welcome_and_the_list(
     [reply] = await mia.start("old_offer--vk")
 
     assert reply.text == (
-        "Hello, Mia! That gift isn't here, but these are:\n• Tea guide\n• Five brewing tips"
+        "Hello, Mia! That gift isn't here, but these are:\n• Tea guide\n• Five brewing tips\n"
+        "• Tea calendar\n• Tea party checklist"
     )
     events = await events_of(store, mia.profile.id)
     assert events[1].event.properties == {"magnet": "unknown", "asked": "old_offer"}

@@ -1,0 +1,159 @@
+"""Gates in front of a magnet: the customer's own phone number, or an e-mail address."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import structlog
+from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, Update, User
+
+from funnel.clock import Clock
+from funnel.customers import pick_language
+from funnel.definition import FunnelDefinition
+from funnel.events import epoch_ms
+from funnel.identity import email_key, normalize_email, normalize_phone, phone_key
+from funnel.lead import gate_passed, magnet_delivered
+from funnel.magnets import Magnet
+from funnel.postbox import Postbox, telegram_customer
+from funnel.store.base import FunnelStore, GateRequest
+from handlers.customer.delivery import deliver_magnet
+
+EMAIL_ATTEMPTS = 3
+log = structlog.get_logger(__name__)
+
+
+async def ask_for_gate(
+    message: Message,
+    store: FunnelStore,
+    customer_id: int,
+    magnet: Magnet,
+    source: str,
+    language: str,
+    definition: FunnelDefinition,
+) -> None:
+    """Remember what waits behind the gate, and ask for what it costs."""
+    async with store.transaction() as tx:
+        await tx.open_gate(customer_id, magnet.id, source, magnet.gate, epoch_ms(message.date))
+    title = magnet.title.get(language) or magnet.title[definition.default_language]
+    if magnet.gate == "contact":
+        button = KeyboardButton(
+            text=definition.text("share_contact_button", language), request_contact=True
+        )
+        keyboard = ReplyKeyboardMarkup(
+            keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True
+        )
+        await message.answer(
+            definition.text("gate_contact", language, title=title), reply_markup=keyboard
+        )
+    else:
+        await message.answer(definition.text("gate_email", language, title=title))
+
+
+async def _waiting(
+    store: FunnelStore, user: User, clock: Clock, gate: str
+) -> tuple[int, GateRequest] | None:
+    async with store.transaction() as tx:
+        customer = await telegram_customer(tx, user.id, epoch_ms(clock.now()))
+        request = await tx.pending_gate(customer)
+    if request is None or request.gate != gate:
+        return None
+    return customer, request
+
+
+def _language(user: User, definition: FunnelDefinition) -> str:
+    return pick_language(
+        user.language_code, tuple(definition.languages), definition.default_language
+    )
+
+
+async def on_contact(
+    message: Message,
+    event_from_user: User,
+    event_update: Update,
+    store: FunnelStore,
+    clock: Clock,
+    definition: FunnelDefinition,
+    postbox: Postbox,
+    admin_ids: Iterable[int],
+    phone_region: str,
+) -> None:
+    language = _language(event_from_user, definition)
+    waiting = await _waiting(store, event_from_user, clock, "contact")
+    contact = message.contact
+    if waiting is None or contact is None:
+        await message.answer(
+            definition.text("help", language, first_name=event_from_user.first_name)
+        )
+        return
+    customer, request = waiting
+    phone = normalize_phone(contact.phone_number, phone_region)
+    if contact.user_id != event_from_user.id or phone is None:
+        # Only the customer's own number opens the gate: a forwarded card is someone else's.
+        await message.answer(definition.text("gate_contact_foreign", language))
+        return
+    await _open(message, event_update, store, definition, postbox, admin_ids, language,
+                customer, request, phone_key(phone))  # fmt: skip
+
+
+async def on_email(
+    message: Message,
+    event_from_user: User,
+    event_update: Update,
+    store: FunnelStore,
+    clock: Clock,
+    definition: FunnelDefinition,
+    postbox: Postbox,
+    admin_ids: Iterable[int],
+) -> None:
+    waiting = await _waiting(store, event_from_user, clock, "email")
+    if waiting is None:
+        raise SkipHandler
+    customer, request = waiting
+    language = _language(event_from_user, definition)
+    email = normalize_email(message.text or "")
+    if email is None:
+        async with store.transaction() as tx:
+            attempts = await tx.gate_failed(customer)
+            if attempts >= EMAIL_ATTEMPTS:
+                await tx.close_gate(customer)
+        if attempts >= EMAIL_ATTEMPTS:
+            await message.answer(definition.text("gate_email_given_up", language))
+        else:
+            left = EMAIL_ATTEMPTS - attempts
+            await message.answer(definition.text("gate_email_invalid", language, left=left))
+        return
+    await _open(message, event_update, store, definition, postbox, admin_ids, language,
+                customer, request, email_key(email))  # fmt: skip
+
+
+async def _open(
+    message: Message,
+    event_update: Update,
+    store: FunnelStore,
+    definition: FunnelDefinition,
+    postbox: Postbox,
+    admin_ids: Iterable[int],
+    language: str,
+    customer: int,
+    request: GateRequest,
+    key: str,
+) -> None:
+    update_key = f"telegram:update:{event_update.update_id}"
+    await gate_passed(store, customer, request.gate, key, request.magnet, message.date, update_key)
+    magnet = definition.magnet(request.magnet)
+    if magnet is None:
+        # The magnet left the funnel file while the customer was at its gate.
+        await message.answer(definition.text("sorry", language))
+        return
+    if await deliver_magnet(message, magnet, language, definition, postbox, admin_ids):
+        await magnet_delivered(store, customer, magnet, request.source, message.date)
+    log.info("gate passed", customer_id=customer, gate=request.gate, magnet=magnet.id)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_contact, F.contact)
+    router.message.register(on_email, F.text & ~F.text.startswith("/"))
+    return router
