@@ -45,6 +45,15 @@ class SandboxUser:
         }
         return await self._act(self.sandbox.user_message(self.profile, sticker=sticker))
 
+    async def share_contact(self, phone: str, of_user: int | None = None) -> list[SentMessage]:
+        """Tap "share my number" (of_user None), or forward someone else's contact card."""
+        contact = {
+            "phone_number": phone,
+            "first_name": self.profile.first_name,
+            "user_id": self.profile.id if of_user is None else of_user,
+        }
+        return await self._act(self.sandbox.user_message(self.profile, contact=contact))
+
     async def click(self, button_text: str) -> list[SentMessage]:
         """Tap the newest inline button with this text."""
         for message in reversed(self.inbox):
