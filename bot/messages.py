@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from bot.sender import Render
+from bot.sender import Render, Rendered
 from funnel.definition import FunnelDefinition
 from funnel.digest import DIGEST_TEMPLATE, digest
+from funnel.lead import FOLLOWUP_TEMPLATE
+from funnel.magnets import with_utm
 from funnel.outbox import Outgoing
 from funnel.postbox import ALERT_TEMPLATE
 from funnel.progress import StagePlan
@@ -21,15 +23,32 @@ def renderer(store: FunnelStore, definition: FunnelDefinition, defaults: ReportD
     the digest when it is sent, so that it shows the data as it is then."""
     plan = StagePlan.of(definition)
 
-    async def render(message: Outgoing) -> str:
+    async def render(message: Outgoing) -> Rendered:
+        language = message.language or definition.default_language
         if message.template == DIGEST_TEMPLATE:
             caption, body = await digest(
                 store, plan, defaults, date.fromisoformat(str(message.variables["day"]))
             )
-            return block(caption, body)
+            return Rendered(block(caption, body))
         if message.template == ALERT_TEMPLATE:
-            return f"⚠️ {html.escape(str(message.variables['text']))}"
-        language = message.language or definition.default_language
-        return definition.text(message.template, language, **message.variables)
+            return Rendered(f"⚠️ {html.escape(str(message.variables['text']))}")
+        if message.template == FOLLOWUP_TEMPLATE:
+            return followup(message, language)
+        return Rendered(definition.text(message.template, language, **message.variables))
+
+    def followup(message: Outgoing, language: str) -> Rendered:
+        # Read at send time, so that an edited follow-up goes out as it reads now.
+        magnet_id, step = str(message.variables["magnet"]), int(message.variables["step"])
+        magnet = definition.magnet(magnet_id)
+        if magnet is None or step >= len(magnet.followups):
+            raise LookupError(f"the follow-up {step + 1} of {magnet_id} is gone")
+        followup = magnet.followups[step]
+        text = followup.text.get(language) or followup.text[definition.default_language]
+        if followup.button is None:
+            return Rendered(text)
+        label = (
+            followup.button.text.get(language) or followup.button.text[definition.default_language]
+        )
+        return Rendered(text, (label, with_utm(followup.button.url, magnet_id, step)))
 
     return render

@@ -22,6 +22,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.idle import idle
 from funnel.clock import Clock
@@ -34,7 +35,22 @@ log = structlog.get_logger(__name__)
 BOT_BLOCKED = "bot_blocked"
 MESSAGE_SENT = "message_sent"
 
-Render = Callable[[Outgoing], Awaitable[str]]
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A message ready for Telegram: HTML text, and perhaps one URL button under it."""
+
+    text: str
+    button: tuple[str, str] | None = None
+
+    def markup(self) -> InlineKeyboardMarkup | None:
+        if self.button is None:
+            return None
+        label, url = self.button
+        return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=label, url=url)]])
+
+
+Render = Callable[[Outgoing], Awaitable[Rendered]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +117,7 @@ class Sender:
                 await tx.give_back(message.id, last + self._pacing.per_chat_interval_ms)
             return
         try:
-            text = await self._render(message)
+            rendered = await self._render(message)
         except Exception:  # a template that cannot render will never send: fail, don't loop
             log.exception("message could not be rendered", outbox_id=message.id)
             await self._finish_failed(message, "the message could not be rendered")
@@ -109,7 +125,9 @@ class Sender:
         while True:
             await self._wait_for_slot()
             try:
-                sent = await self._bot.send_message(message.chat_id, text)
+                sent = await self._bot.send_message(
+                    message.chat_id, rendered.text, reply_markup=rendered.markup()
+                )
             except TelegramRetryAfter as error:
                 # Telegram asked everyone to wait: the whole sender pauses, then tries again.
                 log.warning("flood control", retry_after=error.retry_after)

@@ -205,6 +205,14 @@ def _catalog(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
             for language in definition.languages:
                 if language not in getattr(magnet, field):
                     yield ("magnets", index, field), f"no {language} {field}"
+        for step, followup in enumerate(magnet.followups):
+            texts = {"text": followup.text}
+            if followup.button is not None:
+                texts["button"] = followup.button.text
+            for field, variants in texts.items():
+                for language in definition.languages:
+                    if language not in variants:
+                        yield ("magnets", index, "followups", step, field), f"no {language} text"
         if magnet.kind != "text" and not magnet.file:
             yield ("magnets", index, "file"), f"a {magnet.kind} magnet needs a file"
         if magnet.kind == "text" and magnet.file:

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from funnel.events import Event
 from funnel.magnets import Entry, Magnet
+from funnel.outbox import MARKETING, Intent
+from funnel.postbox import Postbox
 from funnel.recorder import record
 from funnel.sources import UNKNOWN
 from funnel.store.base import FunnelStore
@@ -69,3 +71,25 @@ async def gate_passed(
                 Event(customer_id, event_type, at, key=f"{update_key}:{event_type}",
                       platform="telegram", properties={"magnet": magnet, "gate": gate}),
             )  # fmt: skip
+
+
+FOLLOWUP_TEMPLATE = "magnet.followup"
+
+
+async def schedule_followups(
+    postbox: Postbox, customer_id: int, magnet: Magnet, at: datetime
+) -> None:
+    """The magnet's follow-ups as marketing, each once, each stopping if the customer orders."""
+    for step, followup in enumerate(magnet.followups):
+        await postbox.send(
+            Intent(
+                customer_id=customer_id,
+                template=FOLLOWUP_TEMPLATE,
+                kind=MARKETING,
+                not_before=at + followup.delay,
+                variables={"magnet": magnet.id, "step": step},
+                dedupe_key=f"followup:{customer_id}:{magnet.id}:{step}",
+                cancel_key=f"followups:{customer_id}",
+                stop_on_order=True,
+            )
+        )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +20,28 @@ from funnel.sources import DIRECT, UNKNOWN, source_from_payload
 SEPARATOR = "--"
 Id = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,24}$")]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+
+
+class Button(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: dict[Language, str]
+    url: Annotated[str, Field(pattern=r"^https://")]
+
+
+class FollowUp(BaseModel):
+    """A message some time after the magnet, walking the customer toward the next product."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after: Annotated[str, Field(pattern=r"^\d{1,3}[mhd]$")]
+    text: dict[Language, str]
+    button: Button | None = None
+
+    @property
+    def delay(self) -> timedelta:
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[self.after[-1]]
+        return timedelta(**{unit: int(self.after[:-1])})
 
 
 class Magnet(BaseModel):
@@ -32,6 +56,7 @@ class Magnet(BaseModel):
     file: str | None = None
     # What the magnet costs: nothing, the customer's own phone number, or an e-mail address.
     gate: Literal["none", "contact", "email"] = "none"
+    followups: list[FollowUp] = []
 
 
 class Source(BaseModel):
@@ -89,3 +114,18 @@ def links_table(bot_username: str, magnets: Sequence[Magnet], sources: Sequence[
     width_m = max(len(r[0]) for r in rows)
     width_s = max(len(r[1]) for r in rows)
     return "\n".join(f"{m:<{width_m}}  {s:<{width_s}}  {url}" for m, s, url in rows)
+
+
+def with_utm(url: str, magnet: str, step: int) -> str:
+    """The offer's URL tagged for the shop's analytics; tags already there are kept."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    tags = {
+        "utm_source": "telegram",
+        "utm_medium": "bot",
+        "utm_campaign": magnet,
+        "utm_content": f"followup_{step + 1}",
+    }
+    for key, value in tags.items():
+        query.setdefault(key, value)
+    return urlunsplit(parts._replace(query=urlencode(query)))

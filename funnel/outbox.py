@@ -39,6 +39,7 @@ class Intent:
     dedupe_key: str | None = None
     cancel_key: str | None = None
     quiet_hours: bool = True
+    stop_on_order: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Recipient:
     opted_out: bool
     time_zone: str | None
     marketing_sent_ms: tuple[int, ...]  # their marketing sends in the last 24 h, oldest first
+    ordered_since_enqueued: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ class Due:
     kind: Kind
     quiet_hours: bool
     expires_ms: int | None
+    stop_on_order: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,8 @@ def decide(due: Due, recipient: Recipient, now_ms: int, policy: Policy) -> Decis
         return End(EXPIRED, "its deadline passed before it could be sent")
     if due.kind == MARKETING and recipient.opted_out:
         return End(CANCELLED, "the customer opted out of marketing")
+    if due.stop_on_order and recipient.ordered_since_enqueued:
+        return End(CANCELLED, "the customer ordered")
     earliest = now_ms
     reason = ""
     if due.kind == MARKETING and len(recipient.marketing_sent_ms) >= policy.marketing_cap:

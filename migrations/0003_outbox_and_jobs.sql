@@ -7,6 +7,8 @@ CREATE TABLE outbox (
     variables TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(variables)),
     kind TEXT NOT NULL CHECK (kind IN ('transactional', 'marketing')),
     quiet_hours INTEGER NOT NULL CHECK (quiet_hours IN (0, 1)),
+    -- A follow-up stops once the customer orders: checked when it falls due.
+    stop_on_order INTEGER NOT NULL DEFAULT 0 CHECK (stop_on_order IN (0, 1)),
     status TEXT NOT NULL DEFAULT 'pending'
         CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled', 'expired')),
     due_ms INTEGER NOT NULL,

@@ -41,15 +41,16 @@ class SqliteOutboxStatements:
     async def enqueue(self, intent: Intent, now_ms: int) -> int:
         """The row's id; with a dedupe key already used, the id of that earlier row."""
         cursor = await self._connection.execute(
-            "INSERT INTO outbox (customer_id, template, variables, kind, quiet_hours, due_ms,"
-            " expires_ms, dedupe_key, cancel_key, created_ms)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+            "INSERT INTO outbox (customer_id, template, variables, kind, quiet_hours,"
+            " stop_on_order, due_ms, expires_ms, dedupe_key, cancel_key, created_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
             (
                 intent.customer_id,
                 intent.template,
                 json.dumps(dict(intent.variables), ensure_ascii=False),
                 intent.kind,
                 int(intent.quiet_hours),
+                int(intent.stop_on_order),
                 epoch_ms(intent.not_before),
                 epoch_ms(intent.expires_at) if intent.expires_at else None,
                 intent.dedupe_key,
@@ -99,7 +100,11 @@ class SqliteOutboxStatements:
         rows = await self._connection.execute_fetchall(
             "SELECT o.id, o.customer_id, o.template, o.variables, o.kind, o.quiet_hours,"
             " o.expires_ms, o.attempts, c.telegram_user_id, c.language, c.time_zone,"
-            " c.blocked, c.opted_out FROM outbox o JOIN customers c ON c.id = o.customer_id"
+            " c.blocked, c.opted_out, o.stop_on_order, o.stop_on_order AND EXISTS"
+            " (SELECT 1 FROM events e"
+            " WHERE e.customer_id = o.customer_id AND e.type IN ('order_created', 'order_paid')"
+            " AND e.occurred_ms >= o.created_ms)"
+            " FROM outbox o JOIN customers c ON c.id = o.customer_id"
             " WHERE o.status = ? AND o.due_ms <= ?"
             " ORDER BY o.kind = 'marketing', o.due_ms, o.id LIMIT ?",
             (PENDING, now_ms, limit),
@@ -110,14 +115,20 @@ class SqliteOutboxStatements:
         claimed: list[Outgoing] = []
         for row in rows:
             (row_id, customer, template, variables, kind, quiet, expires, attempts,
-             chat, language, zone, blocked, opted_out) = row  # fmt: skip
+             chat, language, zone, blocked, opted_out, stop_on_order,
+             ordered) = row  # fmt: skip
             if chat is None:
                 await self._finish(row_id, FAILED, "the customer has no Telegram chat", now_ms)
                 continue
             recipient = Recipient(
-                bool(blocked), bool(opted_out), zone, tuple(sent_recently.get(customer, ()))
+                bool(blocked),
+                bool(opted_out),
+                zone,
+                tuple(sent_recently.get(customer, ())),
+                bool(ordered),
             )
-            decision = decide(Due(kind, bool(quiet), expires), recipient, now_ms, policy)
+            due = Due(kind, bool(quiet), expires, stop_on_order=bool(stop_on_order))
+            decision = decide(due, recipient, now_ms, policy)
             if isinstance(decision, End):
                 await self._finish(row_id, decision.status, decision.reason, now_ms)
             elif isinstance(decision, Postpone):

@@ -14,7 +14,7 @@ from funnel.customers import pick_language
 from funnel.definition import FunnelDefinition
 from funnel.events import epoch_ms
 from funnel.identity import email_key, normalize_email, normalize_phone, phone_key
-from funnel.lead import gate_passed, magnet_delivered
+from funnel.lead import gate_passed, magnet_delivered, schedule_followups
 from funnel.magnets import Magnet
 from funnel.postbox import Postbox, telegram_customer
 from funnel.store.base import FunnelStore, GateRequest
@@ -149,6 +149,7 @@ async def _open(
         return
     if await deliver_magnet(message, magnet, language, definition, postbox, admin_ids):
         await magnet_delivered(store, customer, magnet, request.source, message.date)
+        await schedule_followups(postbox, customer, magnet, message.date)
     log.info("gate passed", customer_id=customer, gate=request.gate, magnet=magnet.id)
 
 

@@ -12,7 +12,7 @@ from aiogram.types import Message, Update, User
 
 from funnel.definition import FunnelDefinition
 from funnel.entry import Visitor, enter
-from funnel.lead import magnet_delivered, magnet_requested
+from funnel.lead import magnet_delivered, magnet_requested, schedule_followups
 from funnel.magnets import read_payload
 from funnel.postbox import Postbox
 from funnel.store.base import FunnelStore
@@ -75,6 +75,7 @@ async def on_start(
     if not await deliver_magnet(message, magnet, entry.language, definition, postbox, admin_ids):
         return
     await magnet_delivered(store, entry.customer.id, magnet, asked.source, message.date)
+    await schedule_followups(postbox, entry.customer.id, magnet, message.date)
 
 
 def create_router() -> Router:
