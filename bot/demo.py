@@ -61,6 +61,20 @@ def _scenes(bot_username: str) -> list[Scene]:
         Scene("Анна sends a sticker", "anna", "[sticker]", lambda u: u.send_sticker()),
         Scene("John opens the bot with no link", "john", "/start", lambda u: u.start()),
         Scene(
+            f"John follows a channel post to a checklist that costs an e-mail: "
+            f"{link}checklist--tg_post",
+            "john",
+            "/start checklist--tg_post",
+            lambda u: u.start("checklist--tg_post"),
+        ),
+        Scene(
+            "John gets his address wrong",
+            "john",
+            "john at example",
+            lambda u: u.send("john at example"),
+        ),
+        Scene("…and right", "john", "John@Example.com", lambda u: u.send("John@Example.com")),
+        Scene(
             f"Анна comes back through a channel post {link}tg_post_42",
             "anna",
             "/start tg_post_42",
