@@ -213,6 +213,8 @@ def _catalog(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                 for language in definition.languages:
                     if language not in variants:
                         yield ("magnets", index, "followups", step, field), f"no {language} text"
+        if (magnet.gate == "channel") != (magnet.channel is not None):
+            yield ("magnets", index, "channel"), "a channel gate and a channel go together"
         if magnet.kind != "text" and not magnet.file:
             yield ("magnets", index, "file"), f"a {magnet.kind} magnet needs a file"
         if magnet.kind == "text" and magnet.file:

@@ -55,18 +55,19 @@ async def gate_passed(
     store: FunnelStore,
     customer_id: int,
     gate: str,
-    key: str,
+    key: str | None,
     magnet: str,
     at: datetime,
     update_key: str,
 ) -> None:
-    """The customer gave what the gate asked: the key joins their identity, two events follow,
-    and the magnet no longer waits."""
-    shared = CONTACT_SHARED if gate == "contact" else EMAIL_GIVEN
+    """The customer gave what the gate asked: a phone or e-mail key joins their identity, the
+    events follow, and the magnet no longer waits."""
+    shared = {"contact": [CONTACT_SHARED], "email": [EMAIL_GIVEN]}.get(gate, [])
     async with store.transaction() as tx:
-        await tx.add_key(customer_id, key, at.isoformat())
+        if key is not None:
+            await tx.add_key(customer_id, key, at.isoformat())
         await tx.close_gate(customer_id)
-        for event_type in (shared, GATE_PASSED):
+        for event_type in (*shared, GATE_PASSED):
             await tx.record(
                 Event(customer_id, event_type, at, key=f"{update_key}:{event_type}",
                       platform="telegram", properties={"magnet": magnet, "gate": gate}),

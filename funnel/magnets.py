@@ -54,8 +54,10 @@ class Magnet(BaseModel):
     text: dict[Language, str]
     # A local path, an https URL or a Telegram file_id, for documents and photos.
     file: str | None = None
-    # What the magnet costs: nothing, the customer's own phone number, or an e-mail address.
-    gate: Literal["none", "contact", "email"] = "none"
+    # What the magnet costs: nothing, the customer's own phone number, an e-mail address, or
+    # a subscription to a channel (its @username or numeric id).
+    gate: Literal["none", "contact", "email", "channel"] = "none"
+    channel: str | None = None
     followups: list[FollowUp] = []
 
 

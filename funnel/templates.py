@@ -24,6 +24,10 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "gate_email": frozenset({"title"}),
     "gate_email_invalid": frozenset({"left"}),
     "gate_email_given_up": frozenset(),
+    "gate_channel": frozenset({"title"}),
+    "gate_channel_open": frozenset(),
+    "gate_channel_check": frozenset(),
+    "gate_channel_not_yet": frozenset(),
 }
 
 

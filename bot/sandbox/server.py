@@ -64,6 +64,7 @@ class BotApiSandbox:
         self.limiter = RateLimiter(rate_limits, self.clock) if rate_limits else None
         self.users: dict[int, Profile] = {}
         self.blocked_by: set[int] = set()
+        # Channel membership by (chat, user): "member", "left", "creator" or "kicked".
         self.members: dict[tuple[int | str, int], str] = {}
         self.sent: list[SentMessage] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -444,7 +445,14 @@ class BotApiSandbox:
         if chat is None or profile is None:
             raise ApiError(400, "Bad Request: user not found")
         status = self.members.get((chat, user_id), "left")
-        return {"status": status, "user": profile.as_user()}
+        member: dict[str, Any] = {"status": status, "user": profile.as_user()}
+        # The fields Telegram sends with each status the sandbox plays.
+        extra: dict[str, dict[str, Any]] = {
+            "creator": {"is_anonymous": False},
+            "kicked": {"until_date": 0},
+        }
+        member.update(extra.get(status, {}))
+        return member
 
     async def _get_chat(self, params: Params) -> dict[str, Any]:
         chat = _chat_key(params)

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import structlog
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, Update, User
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+    User,
+)
 
 from funnel.clock import Clock
 from funnel.customers import pick_language
@@ -47,8 +58,67 @@ async def ask_for_gate(
         await message.answer(
             definition.text("gate_contact", language, title=title), reply_markup=keyboard
         )
+    elif magnet.gate == "channel":
+        await message.answer(
+            definition.text("gate_channel", language, title=title),
+            reply_markup=_channel_keyboard(magnet, language, definition),
+        )
     else:
         await message.answer(definition.text("gate_email", language, title=title))
+
+
+CHECK_SUBSCRIPTION = "gate:channel"
+SUBSCRIBED = {"creator", "administrator", "member", "restricted"}
+
+
+def _channel_keyboard(
+    magnet: Magnet, language: str, definition: FunnelDefinition
+) -> InlineKeyboardMarkup:
+    check = InlineKeyboardButton(
+        text=definition.text("gate_channel_check", language), callback_data=CHECK_SUBSCRIPTION
+    )
+    channel = magnet.channel or ""
+    if not channel.startswith("@"):
+        return InlineKeyboardMarkup(inline_keyboard=[[check]])
+    open_channel = InlineKeyboardButton(
+        text=definition.text("gate_channel_open", language), url=f"https://t.me/{channel[1:]}"
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[open_channel], [check]])
+
+
+async def is_subscribed(bot: Bot, channel: str, user_id: int) -> bool:
+    try:
+        member = await bot.get_chat_member(channel, user_id)
+    except TelegramBadRequest:
+        # The bot is not in the channel, or the user is unknown to it: not a subscriber.
+        return False
+    return member.status in SUBSCRIBED
+
+
+async def on_check_subscription(
+    callback: CallbackQuery,
+    bot: Bot,
+    event_from_user: User,
+    event_update: Update,
+    store: FunnelStore,
+    clock: Clock,
+    definition: FunnelDefinition,
+    postbox: Postbox,
+    admin_ids: Iterable[int],
+) -> None:
+    language = _language(event_from_user, definition)
+    waiting = await _waiting(store, event_from_user, clock, "channel")
+    magnet = definition.magnet(waiting[1].magnet) if waiting else None
+    if waiting is None or magnet is None or not isinstance(callback.message, Message):
+        await callback.answer(definition.text("button_expired", language), show_alert=True)
+        return
+    if not await is_subscribed(bot, magnet.channel or "", event_from_user.id):
+        await callback.answer(definition.text("gate_channel_not_yet", language), show_alert=True)
+        return
+    await callback.answer()
+    customer, request = waiting
+    await _open(callback.message, event_update, store, definition, postbox, admin_ids, language,
+                customer, request, None, clock.now())  # fmt: skip
 
 
 async def _waiting(
@@ -94,7 +164,7 @@ async def on_contact(
         await message.answer(definition.text("gate_contact_foreign", language))
         return
     await _open(message, event_update, store, definition, postbox, admin_ids, language,
-                customer, request, phone_key(phone))  # fmt: skip
+                customer, request, phone_key(phone), message.date)  # fmt: skip
 
 
 async def on_email(
@@ -125,7 +195,7 @@ async def on_email(
             await message.answer(definition.text("gate_email_invalid", language, left=left))
         return
     await _open(message, event_update, store, definition, postbox, admin_ids, language,
-                customer, request, email_key(email))  # fmt: skip
+                customer, request, email_key(email), message.date)  # fmt: skip
 
 
 async def _open(
@@ -138,18 +208,19 @@ async def _open(
     language: str,
     customer: int,
     request: GateRequest,
-    key: str,
+    key: str | None,
+    at: datetime,
 ) -> None:
     update_key = f"telegram:update:{event_update.update_id}"
-    await gate_passed(store, customer, request.gate, key, request.magnet, message.date, update_key)
+    await gate_passed(store, customer, request.gate, key, request.magnet, at, update_key)
     magnet = definition.magnet(request.magnet)
     if magnet is None:
         # The magnet left the funnel file while the customer was at its gate.
         await message.answer(definition.text("sorry", language))
         return
     if await deliver_magnet(message, magnet, language, definition, postbox, admin_ids):
-        await magnet_delivered(store, customer, magnet, request.source, message.date)
-        await schedule_followups(postbox, customer, magnet, message.date)
+        await magnet_delivered(store, customer, magnet, request.source, at)
+        await schedule_followups(postbox, customer, magnet, at)
     log.info("gate passed", customer_id=customer, gate=request.gate, magnet=magnet.id)
 
 
@@ -157,4 +228,5 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(on_contact, F.contact)
     router.message.register(on_email, F.text & ~F.text.startswith("/"))
+    router.callback_query.register(on_check_subscription, F.data == CHECK_SUBSCRIPTION)
     return router

@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import structlog
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message, Update, User
 
 from funnel.definition import FunnelDefinition
 from funnel.entry import Visitor, enter
-from funnel.lead import magnet_delivered, magnet_requested, schedule_followups
+from funnel.lead import gate_passed, magnet_delivered, magnet_requested, schedule_followups
 from funnel.magnets import read_payload
 from funnel.postbox import Postbox
 from funnel.store.base import FunnelStore
 from handlers.customer.delivery import deliver_magnet
-from handlers.customer.gates import ask_for_gate
+from handlers.customer.gates import ask_for_gate, is_subscribed
 
 router_name = __name__
 log = structlog.get_logger(__name__)
@@ -32,6 +32,7 @@ async def on_start(
     definition: FunnelDefinition,
     postbox: Postbox,
     admin_ids: Iterable[int],
+    bot: Bot,
 ) -> None:
     asked = read_payload(command.args, definition.magnets)
     key = f"telegram:update:{event_update.update_id}"
@@ -68,7 +69,12 @@ async def on_start(
             definition.text("magnet_unknown", entry.language, first_name=name, magnets=available)
         )
         return
-    if magnet.gate != "none":
+    already = magnet.gate == "channel" and await is_subscribed(
+        bot, magnet.channel or "", event_from_user.id
+    )
+    if already:
+        await gate_passed(store, entry.customer.id, "channel", None, magnet.id, message.date, key)
+    elif magnet.gate != "none":
         await ask_for_gate(message, store, entry.customer.id, magnet, asked.source, entry.language,
                            definition)  # fmt: skip
         return

@@ -206,5 +206,5 @@ def test_links_prints_every_magnet_and_source(capsys: pytest.CaptureFixture[str]
 
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["tea_guide", "vk", "https://t.me/your_bot?start=tea_guide--vk"]
-    assert len(out) == 4 * 3 + 1
+    assert len(out) == 5 * 3 + 1
     assert out[-1].startswith("(set BOT_TOKEN")

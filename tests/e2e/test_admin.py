@@ -245,7 +245,7 @@ async def test_links_lists_every_magnet_and_source(admin: SandboxUser) -> None:
 
     lines = reply.text.splitlines()
     assert lines[0] == "Links: magnet, source, link"
-    assert len(lines) == 1 + 4 * 3
+    assert len(lines) == 1 + 5 * 3
     assert lines[1].split() == [
         "tea_guide", "vk", "https://t.me/funnel_sandbox_bot?start=tea_guide--vk",
     ]  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.sandbox.server import BotApiSandbox
 from funnel.store.base import FunnelStore
 from tests.conftest import UserFactory
 from tests.e2e.test_start import events_of
@@ -87,3 +88,35 @@ async def test_a_contact_nobody_asked_for_gets_the_help(make_user: UserFactory) 
     [reply] = await ira.share_contact("+79161234567")
 
     assert reply.text == "I understand the /start command. Send it to begin again."
+
+
+async def test_the_channel_gate_checks_the_subscription_when_asked(
+    make_user: UserFactory, store: FunnelStore, sandbox: BotApiSandbox
+) -> None:
+    john = make_user("John", "en")
+
+    [ask] = await john.start("recipes--vk")
+    await john.click("I subscribed")
+    sandbox.members[("@samovar_tea", john.profile.id)] = "member"
+    [recipes] = await john.click("I subscribed")
+
+    assert ask.text.startswith("“Tea cocktail recipes” is for our channel's subscribers.")
+    assert ask.buttons()[0] == {"text": "Open the channel", "url": "https://t.me/samovar_tea"}
+    answers = [params for method, params in sandbox.calls if method == "answerCallbackQuery"]
+    assert answers[0]["text"] == "I don't see the subscription yet. Subscribe and tap again."
+    assert recipes.text.startswith("Recipes: matcha tonic")
+    kinds = [s.event.type for s in await events_of(store, john.profile.id)]
+    assert kinds == ["bot_started", "magnet_requested", "gate_passed", "magnet_delivered"]
+
+
+async def test_a_subscriber_gets_the_channel_magnet_at_once(
+    make_user: UserFactory, store: FunnelStore, sandbox: BotApiSandbox
+) -> None:
+    mia = make_user("Mia", "en")
+    sandbox.members[("@samovar_tea", mia.profile.id)] = "creator"
+
+    [recipes] = await mia.start("recipes")
+
+    assert recipes.text.startswith("Recipes: matcha tonic")
+    kinds = [s.event.type for s in await events_of(store, mia.profile.id)]
+    assert kinds == ["bot_started", "magnet_requested", "gate_passed", "magnet_delivered"]

@@ -51,7 +51,7 @@ async def test_an_unknown_magnet_gets_the_welcome_and_the_list(
 
     assert reply.text == (
         "Hello, Mia! That gift isn't here, but these are:\n• Tea guide\n• Five brewing tips\n"
-        "• Tea calendar\n• Tea party checklist"
+        "• Tea calendar\n• Tea party checklist\n• Tea cocktail recipes"
     )
     events = await events_of(store, mia.profile.id)
     assert events[1].event.properties == {"magnet": "unknown", "asked": "old_offer"}
