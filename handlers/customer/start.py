@@ -4,17 +4,29 @@ lead magnet the link names."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import structlog
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.types import Message, Update, User
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 
+from funnel.clock import Clock
+from funnel.customers import pick_language
 from funnel.definition import FunnelDefinition
 from funnel.entry import Visitor, enter
+from funnel.events import epoch_ms
 from funnel.lead import gate_passed, magnet_delivered, magnet_requested, schedule_followups
-from funnel.magnets import read_payload
-from funnel.postbox import Postbox
+from funnel.magnets import Entry, Magnet, read_payload
+from funnel.postbox import Postbox, telegram_customer
+from funnel.sources import DIRECT
 from funnel.store.base import FunnelStore
 from handlers.customer.delivery import deliver_magnet
 from handlers.customer.gates import ask_for_gate, is_subscribed
@@ -66,25 +78,96 @@ async def on_start(
             for m in definition.magnets
         )
         await message.answer(
-            definition.text("magnet_unknown", entry.language, first_name=name, magnets=available)
+            definition.text("magnet_unknown", entry.language, first_name=name, magnets=available),
+            reply_markup=magnet_keyboard(definition, entry.language),
         )
         return
+    await offer(
+        message, event_from_user.id, entry.customer.id, magnet, asked.source, entry.language,
+        message.date, key, store, definition, postbox, admin_ids, bot,
+    )  # fmt: skip
+
+
+async def offer(
+    message: Message,
+    telegram_user_id: int,
+    customer_id: int,
+    magnet: Magnet,
+    source: str,
+    language: str,
+    at: datetime,
+    key: str,
+    store: FunnelStore,
+    definition: FunnelDefinition,
+    postbox: Postbox,
+    admin_ids: Iterable[int],
+    bot: Bot,
+) -> None:
+    """The magnet, or first its gate; a channel's subscriber passes the gate at once."""
     already = magnet.gate == "channel" and await is_subscribed(
-        bot, magnet.channel or "", event_from_user.id
+        bot, magnet.channel or "", telegram_user_id
     )
     if already:
-        await gate_passed(store, entry.customer.id, "channel", None, magnet.id, message.date, key)
+        await gate_passed(store, customer_id, "channel", None, magnet.id, at, key)
     elif magnet.gate != "none":
-        await ask_for_gate(message, store, entry.customer.id, magnet, asked.source, entry.language,
-                           definition)  # fmt: skip
+        await ask_for_gate(message, store, customer_id, magnet, source, language, definition)
         return
-    if not await deliver_magnet(message, magnet, entry.language, definition, postbox, admin_ids):
+    if not await deliver_magnet(message, magnet, language, definition, postbox, admin_ids):
         return
-    await magnet_delivered(store, entry.customer.id, magnet, asked.source, message.date)
-    await schedule_followups(postbox, entry.customer.id, magnet, message.date)
+    await magnet_delivered(store, customer_id, magnet, source, at)
+    await schedule_followups(postbox, customer_id, magnet, at)
+
+
+MAGNET_BUTTON = "magnet:"
+
+
+def magnet_keyboard(definition: FunnelDefinition, language: str) -> InlineKeyboardMarkup:
+    """Every magnet as a button: some clients do not resend /start for a link opened before."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=m.title.get(language) or m.title[definition.default_language],
+                callback_data=f"{MAGNET_BUTTON}{m.id}",
+            )
+        ]
+        for m in definition.magnets
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def on_magnet_button(
+    callback: CallbackQuery,
+    event_from_user: User,
+    event_update: Update,
+    store: FunnelStore,
+    clock: Clock,
+    definition: FunnelDefinition,
+    postbox: Postbox,
+    admin_ids: Iterable[int],
+    bot: Bot,
+) -> None:
+    language = pick_language(
+        event_from_user.language_code, tuple(definition.languages), definition.default_language
+    )
+    magnet = definition.magnet((callback.data or "").removeprefix(MAGNET_BUTTON))
+    if magnet is None or not isinstance(callback.message, Message):
+        await callback.answer(definition.text("button_expired", language), show_alert=True)
+        return
+    await callback.answer()
+    now = clock.now()
+    key = f"telegram:update:{event_update.update_id}"
+    async with store.transaction() as tx:
+        customer = await telegram_customer(tx, event_from_user.id, epoch_ms(now))
+    asked = Entry(magnet.id, DIRECT)
+    await magnet_requested(store, customer, asked, magnet, now, key)
+    await offer(
+        callback.message, event_from_user.id, customer, magnet, DIRECT, language, now, key,
+        store, definition, postbox, admin_ids, bot,
+    )  # fmt: skip
 
 
 def create_router() -> Router:
     router = Router(name=router_name)
     router.message.register(on_start, CommandStart())
+    router.callback_query.register(on_magnet_button, F.data.startswith(MAGNET_BUTTON))
     return router

@@ -55,3 +55,20 @@ async def test_an_unknown_magnet_gets_the_welcome_and_the_list(
     )
     events = await events_of(store, mia.profile.id)
     assert events[1].event.properties == {"magnet": "unknown", "asked": "old_offer"}
+
+
+async def test_a_magnet_button_delivers_it_without_a_new_start(
+    make_user: UserFactory, store: FunnelStore
+) -> None:
+    mia = make_user("Mia", "en")
+    [listing] = await mia.start("old_offer--vk")
+
+    [tips] = await mia.click("Five brewing tips")
+
+    assert [b["text"] for b in listing.buttons()][:2] == ["Tea guide", "Five brewing tips"]
+    assert tips.text.startswith("1. Soft water.")
+    events = await events_of(store, mia.profile.id)
+    assert [(s.event.type, s.event.source) for s in events][-2:] == [
+        ("magnet_requested", "direct"),
+        ("magnet_delivered", "direct"),
+    ]
