@@ -1,24 +1,51 @@
-"""/stop: the customer opts out of marketing; transactional messages still come."""
+"""/stop: after a confirmation, the customer opts out of marketing; order news still comes."""
 
 from __future__ import annotations
 
 import structlog
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import Message, Update, User
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 
 from funnel.clock import Clock
+from funnel.customers import pick_language
 from funnel.definition import FunnelDefinition
 from funnel.events import Event, epoch_ms
 from funnel.postbox import telegram_customer
 from funnel.store.base import FunnelStore
 
 UNSUBSCRIBED = "unsubscribed"
+CONFIRM, KEEP = "stop:yes", "stop:no"
 log = structlog.get_logger(__name__)
 
 
-async def on_stop(
-    message: Message,
+def _language(user: User, definition: FunnelDefinition) -> str:
+    return pick_language(
+        user.language_code, tuple(definition.languages), definition.default_language
+    )
+
+
+async def on_stop(message: Message, event_from_user: User, definition: FunnelDefinition) -> None:
+    language = _language(event_from_user, definition)
+    buttons = [
+        [InlineKeyboardButton(text=definition.text("stop_yes", language), callback_data=CONFIRM)],
+        [InlineKeyboardButton(text=definition.text("stop_no", language), callback_data=KEEP)],
+    ]
+    await message.answer(
+        definition.text("stop_confirm", language),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
+    )
+
+
+async def on_confirm(
+    callback: CallbackQuery,
     event_from_user: User,
     event_update: Update,
     store: FunnelStore,
@@ -33,20 +60,36 @@ async def on_stop(
             Event(
                 customer_id=customer,
                 type=UNSUBSCRIBED,
-                occurred_at=message.date,
+                occurred_at=now,
                 key=f"telegram:update:{event_update.update_id}",
                 platform="telegram",
             )
         )
-        found = await tx.customer_by_telegram(event_from_user.id)
-    log.info("customer opted out", customer_id=customer, cancelled=cancelled)
-    language = (found.language if found else None) or definition.default_language
-    await message.answer(
-        definition.text("stopped", language, first_name=event_from_user.first_name)
-    )
+    log.info("customer unsubscribed", customer_id=customer, cancelled=cancelled)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(
+            definition.text(
+                "stopped",
+                _language(event_from_user, definition),
+                first_name=event_from_user.first_name,
+            )
+        )
+
+
+async def on_keep(
+    callback: CallbackQuery, event_from_user: User, definition: FunnelDefinition
+) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(
+            definition.text("stop_kept", _language(event_from_user, definition))
+        )
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(on_stop, Command("stop"))
+    router.callback_query.register(on_confirm, F.data == CONFIRM)
+    router.callback_query.register(on_keep, F.data == KEEP)
     return router

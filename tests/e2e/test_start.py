@@ -184,7 +184,14 @@ async def test_stop_opts_out_of_marketing_and_start_welcomes_back(
             epoch_ms(clock.now()),
         )  # fmt: skip
 
-    [reply] = await emily.send("/stop")
+    [question] = await emily.send("/stop")
+    asked = question.text
+    await emily.click("No, keep them")
+    async with store.transaction() as tx:
+        kept = await tx.customer_by_telegram(emily.profile.id)
+    await emily.send("/stop")
+    await emily.click("Yes, no more offers")
+    reply = emily.inbox[-1]
     async with store.transaction() as tx:
         stopped = await tx.customer_by_telegram(emily.profile.id)
         row = await tx.outbox_row(offer)
@@ -193,6 +200,9 @@ async def test_stop_opts_out_of_marketing_and_start_welcomes_back(
         back = await tx.customer_by_telegram(emily.profile.id)
         types = [s.event.type for s in await tx.events_of(customer.id)]
 
+    assert asked == "No more offers? Order and delivery news will come either way."
+    assert kept is not None and not kept.opted_out
+    assert question.text == "Good, nothing changes."  # the question, edited in place
     assert reply.text.startswith("Done, Emily: no more offers.")
     assert stopped is not None and stopped.opted_out
     assert (row["status"], row["reason"]) == ("cancelled", "the customer opted out of marketing")
