@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from funnel.customers import pick_language
 from funnel.events import is_event_type
 from funnel.magnets import Magnet, Source
 from funnel.templates import MESSAGES, placeholders, render
@@ -48,6 +49,10 @@ class FunnelDefinition(BaseModel):
     @property
     def stage_names(self) -> list[str]:
         return [stage.name for stage in self.stages]
+
+    def language_for(self, language_code: str | None) -> str:
+        """The language to speak to someone whose Telegram client says language_code."""
+        return pick_language(language_code, tuple(self.languages), self.default_language)
 
     def magnet(self, magnet_id: str) -> Magnet | None:
         return next((m for m in self.magnets if m.id == magnet_id), None)

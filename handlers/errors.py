@@ -6,7 +6,6 @@ import structlog
 from aiogram import Router
 from aiogram.types import ErrorEvent
 
-from funnel.customers import pick_language
 from funnel.definition import FunnelDefinition
 
 log = structlog.get_logger(__name__)
@@ -17,9 +16,7 @@ async def on_error(event: ErrorEvent, definition: FunnelDefinition) -> None:
     message = event.update.message
     if message is None or message.from_user is None:
         return
-    language = pick_language(
-        message.from_user.language_code, tuple(definition.languages), definition.default_language
-    )
+    language = definition.language_for(message.from_user.language_code)
     try:
         await message.answer(definition.text("sorry", language))
     except Exception:  # the apology itself must never raise out of here

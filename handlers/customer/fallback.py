@@ -5,16 +5,13 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message, User
 
-from funnel.customers import pick_language
 from funnel.definition import FunnelDefinition
 
 
 async def on_anything_else(
     message: Message, event_from_user: User, definition: FunnelDefinition
 ) -> None:
-    language = pick_language(
-        event_from_user.language_code, tuple(definition.languages), definition.default_language
-    )
+    language = definition.language_for(event_from_user.language_code)
     await message.answer(definition.text("help", language, first_name=event_from_user.first_name))
 
 
@@ -22,9 +19,7 @@ async def on_unknown_button(
     callback: CallbackQuery, event_from_user: User, definition: FunnelDefinition
 ) -> None:
     # A button from an old message, or from a flow since removed: stop the client's spinner.
-    language = pick_language(
-        event_from_user.language_code, tuple(definition.languages), definition.default_language
-    )
+    language = definition.language_for(event_from_user.language_code)
     await callback.answer(definition.text("button_expired", language), show_alert=True)
 
 

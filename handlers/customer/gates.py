@@ -21,7 +21,6 @@ from aiogram.types import (
 )
 
 from funnel.clock import Clock
-from funnel.customers import pick_language
 from funnel.definition import FunnelDefinition
 from funnel.events import epoch_ms
 from funnel.identity import email_key, normalize_email, normalize_phone, phone_key
@@ -106,7 +105,7 @@ async def on_check_subscription(
     postbox: Postbox,
     admin_ids: Iterable[int],
 ) -> None:
-    language = _language(event_from_user, definition)
+    language = definition.language_for(event_from_user.language_code)
     waiting = await _waiting(store, event_from_user, clock, "channel")
     magnet = definition.magnet(waiting[1].magnet) if waiting else None
     if waiting is None or magnet is None or not isinstance(callback.message, Message):
@@ -132,12 +131,6 @@ async def _waiting(
     return customer, request
 
 
-def _language(user: User, definition: FunnelDefinition) -> str:
-    return pick_language(
-        user.language_code, tuple(definition.languages), definition.default_language
-    )
-
-
 async def on_contact(
     message: Message,
     event_from_user: User,
@@ -149,7 +142,7 @@ async def on_contact(
     admin_ids: Iterable[int],
     phone_region: str,
 ) -> None:
-    language = _language(event_from_user, definition)
+    language = definition.language_for(event_from_user.language_code)
     waiting = await _waiting(store, event_from_user, clock, "contact")
     contact = message.contact
     if waiting is None or contact is None:
@@ -181,7 +174,7 @@ async def on_email(
     if waiting is None:
         raise SkipHandler
     customer, request = waiting
-    language = _language(event_from_user, definition)
+    language = definition.language_for(event_from_user.language_code)
     email = normalize_email(message.text or "")
     if email is None:
         async with store.transaction() as tx:

@@ -19,7 +19,6 @@ from aiogram.types import (
 )
 
 from funnel.clock import Clock
-from funnel.customers import pick_language
 from funnel.definition import FunnelDefinition
 from funnel.entry import Visitor, enter
 from funnel.events import epoch_ms
@@ -146,9 +145,7 @@ async def on_magnet_button(
     admin_ids: Iterable[int],
     bot: Bot,
 ) -> None:
-    language = pick_language(
-        event_from_user.language_code, tuple(definition.languages), definition.default_language
-    )
+    language = definition.language_for(event_from_user.language_code)
     magnet = definition.magnet((callback.data or "").removeprefix(MAGNET_BUTTON))
     if magnet is None or not isinstance(callback.message, Message):
         await callback.answer(definition.text("button_expired", language), show_alert=True)

@@ -15,7 +15,6 @@ from aiogram.types import (
 )
 
 from funnel.clock import Clock
-from funnel.customers import pick_language
 from funnel.definition import FunnelDefinition
 from funnel.events import Event, epoch_ms
 from funnel.postbox import telegram_customer
@@ -26,14 +25,8 @@ CONFIRM, KEEP = "stop:yes", "stop:no"
 log = structlog.get_logger(__name__)
 
 
-def _language(user: User, definition: FunnelDefinition) -> str:
-    return pick_language(
-        user.language_code, tuple(definition.languages), definition.default_language
-    )
-
-
 async def on_stop(message: Message, event_from_user: User, definition: FunnelDefinition) -> None:
-    language = _language(event_from_user, definition)
+    language = definition.language_for(event_from_user.language_code)
     buttons = [
         [InlineKeyboardButton(text=definition.text("stop_yes", language), callback_data=CONFIRM)],
         [InlineKeyboardButton(text=definition.text("stop_no", language), callback_data=KEEP)],
@@ -71,7 +64,7 @@ async def on_confirm(
         await callback.message.edit_text(
             definition.text(
                 "stopped",
-                _language(event_from_user, definition),
+                definition.language_for(event_from_user.language_code),
                 first_name=event_from_user.first_name,
             )
         )
@@ -83,7 +76,7 @@ async def on_keep(
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_text(
-            definition.text("stop_kept", _language(event_from_user, definition))
+            definition.text("stop_kept", definition.language_for(event_from_user.language_code))
         )
 
 
