@@ -18,11 +18,14 @@ from aiogram import Bot, Dispatcher
 from bot.app import create_bot, create_dispatcher
 from bot.database import open_database
 from bot.logging import configure_logging
+from bot.messages import renderer
 from bot.sandbox.driver import SandboxUser
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile
+from bot.sender import Pacing, Sender
 from funnel.clock import ManualClock
 from funnel.definition import FunnelDefinition, load_definition
+from funnel.outbox import Policy, QuietHours
 from funnel.progress import StagePlan
 from funnel.reporting import ReportDefaults
 from funnel.store.base import FunnelStore
@@ -118,3 +121,13 @@ def make_user(sandbox: BotApiSandbox, polling: None) -> UserFactory:
         return SandboxUser(sandbox, Profile(next(ids), first_name, language_code))
 
     return make
+
+
+@pytest.fixture
+def sender(
+    bot: Bot, store: FunnelStore, clock: ManualClock, definition: FunnelDefinition
+) -> Sender:
+    """The real sender on the sandbox, in virtual time: a Moscow shop, cap 3, no jitter."""
+    render = renderer(store, definition, ReportDefaults(SHOP_ZONE, 30, 5.0))
+    policy = Policy(QuietHours.parse("22:00-09:00"), 3, SHOP_ZONE)
+    return Sender(bot, store, clock, policy, render, Pacing(), jitter=lambda: 0.0)

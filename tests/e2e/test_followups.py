@@ -4,28 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from aiogram import Bot
-
-from bot.messages import renderer
 from bot.sandbox.server import BotApiSandbox
-from bot.sender import Pacing, Sender
+from bot.sender import Sender
 from funnel.clock import ManualClock
-from funnel.definition import FunnelDefinition
 from funnel.events import Event, epoch_ms
-from funnel.outbox import Policy, QuietHours
-from funnel.reporting import ReportDefaults
 from funnel.store.base import FunnelStore
-from tests.conftest import SHOP_ZONE, UserFactory
-
-
-@pytest.fixture
-def sender(
-    bot: Bot, store: FunnelStore, clock: ManualClock, definition: FunnelDefinition
-) -> Sender:
-    render = renderer(store, definition, ReportDefaults(SHOP_ZONE, 30, 5.0))
-    policy = Policy(QuietHours.parse("22:00-09:00"), 3, SHOP_ZONE)
-    return Sender(bot, store, clock, policy, render, Pacing(), jitter=lambda: 0.0)
+from tests.conftest import UserFactory
 
 
 async def run_until(

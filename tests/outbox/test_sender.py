@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 import pytest
-from aiogram import Bot
 
 from bot.app import create_bot
 from bot.messages import renderer
@@ -25,14 +24,6 @@ from funnel.store.base import FunnelStore
 from tests.conftest import SHOP_ZONE
 
 POLICY = Policy(QuietHours.parse("22:00-09:00"), 3, SHOP_ZONE)
-
-
-@pytest.fixture
-def sender(
-    bot: Bot, store: FunnelStore, clock: ManualClock, definition: FunnelDefinition
-) -> Sender:
-    render = renderer(store, definition, ReportDefaults(SHOP_ZONE, 30, 5.0))
-    return Sender(bot, store, clock, POLICY, render, Pacing(), jitter=lambda: 0.0)
 
 
 @pytest.fixture
