@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from funnel.customers import Customer, NewCustomer, pick_language
@@ -56,6 +56,11 @@ async def enter(
             )
         if customer.blocked or customer.opted_out:
             await tx.welcome_back(customer.id)
+        if customer.language is None:
+            # Known before /start (an admin, a /timezone, a shop's order): now we can tell.
+            language = pick_language(visitor.language_code, languages, default_language)
+            await tx.set_language(customer.id, language)
+            customer = replace(customer, language=language)
         first_touch = not await tx.has_event(customer.id, BOT_STARTED)
         properties = {"payload": payload[:_PAYLOAD_KEPT]} if payload else {}
         await tx.record(

@@ -215,6 +215,16 @@ class SqliteOutboxStatements:
         await cursor.close()
         return count
 
+    async def set_language(self, customer_id: int, language: str) -> None:
+        await self._connection.execute(
+            "UPDATE customers SET language = ? WHERE id = ?", (language, customer_id)
+        )
+
+    async def set_time_zone(self, customer_id: int, zone: str) -> None:
+        await self._connection.execute(
+            "UPDATE customers SET time_zone = ? WHERE id = ?", (zone, customer_id)
+        )
+
     async def welcome_back(self, customer_id: int) -> None:
         """A customer who starts the bot again has unblocked it and wants to hear from us."""
         await self._connection.execute(
