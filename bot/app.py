@@ -22,7 +22,7 @@ from funnel.report import DEFAULT_WINDOW_DAYS
 from funnel.reporting import DEFAULT_DROP_POINTS, ReportDefaults
 from funnel.store.base import FunnelStore
 from handlers import get_routers
-from handlers.middlewares import LogContextMiddleware
+from handlers.middlewares import FloodMiddleware, LogContextMiddleware
 from handlers.web.health import healthz
 from handlers.web.keys import STORE
 from handlers.web.middlewares import request_context
@@ -59,6 +59,7 @@ def create_dispatcher(
         phone_region=phone_region,
     )
     dispatcher.update.outer_middleware(LogContextMiddleware())
+    dispatcher.message.outer_middleware(FloodMiddleware(clock))
     dispatcher.include_routers(*get_routers(admin_ids))
     return dispatcher
 

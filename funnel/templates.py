@@ -22,6 +22,7 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "stop_no": frozenset(),
     "stop_kept": frozenset(),
     "about": frozenset(),
+    "slow_down": frozenset(),
     "timezone_ask": frozenset(),
     "timezone_set": frozenset({"zone"}),
     "timezone_bad": frozenset(),

@@ -67,3 +67,19 @@ async def test_a_followup_waits_for_morning_in_the_zone_the_customer_set(
     followup = sandbox.messages_to(mia.profile.id)[2]
     assert followup.text.startswith("Taste what you read about")
     assert followup.date.astimezone(SHOP_ZONE).strftime("%d %H:%M") == "03 05:00"  # 09:00 there
+
+
+async def test_flooding_is_throttled_with_one_notice(
+    make_user: UserFactory, clock: ManualClock
+) -> None:
+    bot_fan = make_user("Fan", "en")
+
+    replies = [await bot_fan.send(f"hi {n}") for n in range(12)]
+    clock.advance(timedelta(seconds=3))
+    [later] = await bot_fan.send("still there?")
+
+    texts = [r[0].text if r else None for r in replies]
+    assert texts[:8] == ["I understand the /start command. Send it to begin again."] * 8
+    assert texts[8] == "That's a lot of messages at once. I'll answer once you pause."
+    assert texts[9:] == [None, None, None]
+    assert later.text == "I understand the /start command. Send it to begin again."
