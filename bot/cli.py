@@ -33,7 +33,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 # Commands whose output is the point: only warnings and errors are logged while they run.
-_QUIET = {"check", "demo", "import", "report", "chart", "rebuild", "links"}
+_QUIET = {"check", "demo", "import", "report", "chart", "rebuild", "links", "coupons"}
 
 
 def _day(text: str) -> date:
@@ -131,6 +131,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _report_arguments(chart)
     chart.add_argument("--out", type=Path, required=True, metavar="FILE.png")
+    coupons = sub.add_parser(
+        "coupons",
+        help="manage coupon pools",
+        description="Coupon pools: codes created in the shop, handed out once each.",
+    )
+    coupon_commands = coupons.add_subparsers(dest="coupons", required=True, metavar="ACTION")
+    load = coupon_commands.add_parser(
+        "load",
+        help="load codes into a pool, one a line",
+        description="Add codes (one a line) to a pool; codes already known are skipped.",
+    )
+    load.add_argument("file", type=Path, metavar="FILE")
+    load.add_argument("--pool", required=True, help="the pool, as a magnet's coupon_pool names")
     sub.add_parser(
         "links",
         help="print the deep link for every magnet and source",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -69,6 +70,8 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
         await rebuild(settings, out)
     elif command == "links":
         await links(settings, out)
+    elif command == "coupons":
+        await load_coupons(settings, args, out)
 
 
 def _bar(total: int, unit: str, description: str) -> tqdm[Never]:
@@ -231,3 +234,23 @@ async def links(settings: Settings, out: TextIO) -> None:
     out.write(links_table(username, definition.magnets, definition.sources) + "\n")
     if settings.demo_mode:
         out.write(f"(set BOT_TOKEN to print links with the bot's own username for {username})\n")
+
+
+async def load_coupons(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise Failure(f"{args.file.name} is not UTF-8 text (byte {error.start})") from None
+    codes = [line.strip() for line in text.splitlines() if line.strip()]
+    bad = [code for code in codes if not re.fullmatch(r"[A-Za-z0-9_-]{3,64}", code)]
+    if bad:
+        raise Failure(
+            f"{args.file.name}: {len(bad)} line(s) are not coupon codes, e.g. {bad[0][:40]!r}"
+        )
+    async with _funnel_store(settings) as (_, _, store), store.transaction() as tx:
+        added = await tx.load_coupons(args.pool, codes)
+        free = await tx.free_coupons(args.pool)
+    out.write(
+        f"loaded {added} code(s) into {args.pool}, {len(codes) - added} already known; "
+        f"{free} free\n"
+    )

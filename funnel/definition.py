@@ -220,6 +220,20 @@ def _catalog(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                         yield ("magnets", index, "followups", step, field), f"no {language} text"
         if (magnet.gate == "channel") != (magnet.channel is not None):
             yield ("magnets", index, "channel"), "a channel gate and a channel go together"
+        if magnet.kind == "coupon":
+            if magnet.file:
+                yield ("magnets", index, "file"), "a coupon magnet has no file"
+            for language, text in magnet.text.items():
+                try:
+                    unknown = placeholders(text) - {"code", "expires"}
+                except ValueError as error:
+                    unknown = {str(error)}
+                if unknown:
+                    yield (
+                        ("magnets", index, "text", language),
+                        ("a coupon text can name {code} and {expires} only"),
+                    )
+            continue
         if magnet.kind != "text" and not magnet.file:
             yield ("magnets", index, "file"), f"a {magnet.kind} magnet needs a file"
         if magnet.kind == "text" and magnet.file:

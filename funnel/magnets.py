@@ -50,7 +50,8 @@ class Magnet(BaseModel):
     id: Id
     title: dict[Language, str]
     # What the customer receives: the text alone, or the text as the caption of a file.
-    kind: Literal["text", "document", "photo"] = "text"
+    # A coupon magnet's text can name {code} and {expires}.
+    kind: Literal["text", "document", "photo", "coupon"] = "text"
     text: dict[Language, str]
     # A local path, an https URL or a Telegram file_id, for documents and photos.
     file: str | None = None
@@ -59,6 +60,10 @@ class Magnet(BaseModel):
     gate: Literal["none", "contact", "email", "channel"] = "none"
     channel: str | None = None
     followups: list[FollowUp] = []
+    # Coupons: codes from a loaded pool, or (without a pool) generated as PREFIX-XXXXXXXXXX.
+    coupon_pool: str | None = None
+    coupon_prefix: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,10}$")] = "GIFT"
+    coupon_days: Annotated[int, Field(ge=1, le=365)] = 7
 
 
 class Source(BaseModel):

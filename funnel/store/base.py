@@ -82,6 +82,31 @@ class GateTransaction(Protocol):
     async def close_gate(self, customer_id: int) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Coupon:
+    code: str
+    pool: str
+    expires_ms: int | None
+
+
+class CouponTransaction(Protocol):
+    """Coupon pools: loading codes, handing one out, generated codes."""
+
+    async def load_coupons(self, pool: str, codes: Sequence[str]) -> int: ...
+
+    async def coupon_of(self, customer_id: int, magnet: str) -> Coupon | None: ...
+
+    async def take_coupon(
+        self, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int
+    ) -> Coupon | None: ...
+
+    async def add_issued_coupon(
+        self, code: str, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int
+    ) -> Coupon: ...
+
+    async def free_coupons(self, pool: str) -> int: ...
+
+
 class OutboxTransaction(Protocol):
     """The outbox, the scheduler's jobs and the admins' settings, inside a unit of work."""
 
@@ -134,7 +159,7 @@ class OutboxTransaction(Protocol):
     async def note_alert(self, key: str, now_ms: int, window_ms: int) -> bool: ...
 
 
-class FunnelTransaction(OutboxTransaction, GateTransaction, Protocol):
+class FunnelTransaction(OutboxTransaction, GateTransaction, CouponTransaction, Protocol):
     """Reads and writes that commit together or not at all.
 
     Funnel progress for the customers a unit of work touched is brought up to date before it

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import structlog
 from aiogram.types import FSInputFile, Message, ReplyKeyboardRemove
 
+from funnel.coupons import coupon_for
 from funnel.definition import FunnelDefinition, is_local_file
+from funnel.events import from_epoch_ms
 from funnel.magnets import Magnet
 from funnel.postbox import Postbox
+from funnel.store.base import FunnelStore
 
 log = structlog.get_logger(__name__)
 
@@ -23,13 +29,32 @@ async def deliver_magnet(
     definition: FunnelDefinition,
     postbox: Postbox,
     admin_ids: Iterable[int],
+    *,
+    store: FunnelStore,
+    customer_id: int,
+    shop_zone: ZoneInfo,
+    at: datetime,
 ) -> bool:
-    """Send the magnet; a missing file alerts the admins and gets the customer an apology.
-
-    Any contact keyboard still showing is taken away with it.
-    """
+    """Send the magnet; a missing file or an empty coupon pool alerts the admins and gets the
+    customer an apology. Any contact keyboard still showing is taken away with it."""
     text = magnet.text.get(language) or magnet.text[definition.default_language]
     plain = ReplyKeyboardRemove()
+    if magnet.kind == "coupon":
+        coupon = await coupon_for(store, postbox, admin_ids, customer_id, magnet, at)
+        if coupon is None:
+            await message.answer(definition.text("sorry", language), reply_markup=plain)
+            return False
+        async with store.transaction() as tx:
+            customer = await tx.customer_by_telegram(message.chat.id)
+        zone = ZoneInfo(customer.time_zone) if customer and customer.time_zone else shop_zone
+        expires = (
+            from_epoch_ms(coupon.expires_ms).astimezone(zone).strftime("%d.%m.%Y %H:%M")
+            if coupon.expires_ms is not None
+            else ""
+        )
+        text = text.format(code=f"<code>{html.escape(coupon.code)}</code>", expires=expires)
+        await message.answer(text, reply_markup=plain)
+        return True
     if magnet.kind == "text" or magnet.file is None:
         await message.answer(text, reply_markup=plain)
         return True

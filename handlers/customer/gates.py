@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 from aiogram import Bot, F, Router
@@ -27,6 +28,7 @@ from funnel.identity import email_key, normalize_email, normalize_phone, phone_k
 from funnel.lead import gate_passed, magnet_delivered, schedule_followups
 from funnel.magnets import Magnet
 from funnel.postbox import Postbox, telegram_customer
+from funnel.reporting import ReportDefaults
 from funnel.store.base import FunnelStore, GateRequest
 from handlers.customer.delivery import deliver_magnet
 
@@ -104,6 +106,7 @@ async def on_check_subscription(
     definition: FunnelDefinition,
     postbox: Postbox,
     admin_ids: Iterable[int],
+    report_defaults: ReportDefaults,
 ) -> None:
     language = definition.language_for(event_from_user.language_code)
     waiting = await _waiting(store, event_from_user, clock, "channel")
@@ -117,7 +120,7 @@ async def on_check_subscription(
     await callback.answer()
     customer, request = waiting
     await _open(callback.message, event_update, store, definition, postbox, admin_ids, language,
-                customer, request, None, clock.now())  # fmt: skip
+                customer, request, None, clock.now(), report_defaults.zone)  # fmt: skip
 
 
 async def _waiting(
@@ -141,6 +144,7 @@ async def on_contact(
     postbox: Postbox,
     admin_ids: Iterable[int],
     phone_region: str,
+    report_defaults: ReportDefaults,
 ) -> None:
     language = definition.language_for(event_from_user.language_code)
     waiting = await _waiting(store, event_from_user, clock, "contact")
@@ -156,8 +160,10 @@ async def on_contact(
         # Only the customer's own number opens the gate: a forwarded card is someone else's.
         await message.answer(definition.text("gate_contact_foreign", language))
         return
-    await _open(message, event_update, store, definition, postbox, admin_ids, language,
-                customer, request, phone_key(phone), message.date)  # fmt: skip
+    await _open(
+        message, event_update, store, definition, postbox, admin_ids, language,
+        customer, request, phone_key(phone), message.date, report_defaults.zone,
+    )  # fmt: skip
 
 
 async def on_email(
@@ -169,6 +175,7 @@ async def on_email(
     definition: FunnelDefinition,
     postbox: Postbox,
     admin_ids: Iterable[int],
+    report_defaults: ReportDefaults,
 ) -> None:
     waiting = await _waiting(store, event_from_user, clock, "email")
     if waiting is None:
@@ -187,8 +194,10 @@ async def on_email(
             left = EMAIL_ATTEMPTS - attempts
             await message.answer(definition.text("gate_email_invalid", language, left=left))
         return
-    await _open(message, event_update, store, definition, postbox, admin_ids, language,
-                customer, request, email_key(email), message.date)  # fmt: skip
+    await _open(
+        message, event_update, store, definition, postbox, admin_ids, language,
+        customer, request, email_key(email), message.date, report_defaults.zone,
+    )  # fmt: skip
 
 
 async def _open(
@@ -203,6 +212,7 @@ async def _open(
     request: GateRequest,
     key: str | None,
     at: datetime,
+    shop_zone: ZoneInfo,
 ) -> None:
     update_key = f"telegram:update:{event_update.update_id}"
     await gate_passed(store, customer, request.gate, key, request.magnet, at, update_key)
@@ -211,7 +221,10 @@ async def _open(
         # The magnet left the funnel file while the customer was at its gate.
         await message.answer(definition.text("sorry", language))
         return
-    if await deliver_magnet(message, magnet, language, definition, postbox, admin_ids):
+    if await deliver_magnet(
+        message, magnet, language, definition, postbox, admin_ids,
+        store=store, customer_id=customer, shop_zone=shop_zone, at=at,
+    ):  # fmt: skip
         await magnet_delivered(store, customer, magnet, request.source, at)
         await schedule_followups(postbox, customer, magnet, at)
     log.info("gate passed", customer_id=customer, gate=request.gate, magnet=magnet.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 from aiogram import Bot, F, Router
@@ -25,6 +26,7 @@ from funnel.events import epoch_ms
 from funnel.lead import gate_passed, magnet_delivered, magnet_requested, schedule_followups
 from funnel.magnets import Entry, Magnet, read_payload
 from funnel.postbox import Postbox, telegram_customer
+from funnel.reporting import ReportDefaults
 from funnel.sources import DIRECT
 from funnel.store.base import FunnelStore
 from handlers.customer.delivery import deliver_magnet
@@ -44,6 +46,7 @@ async def on_start(
     postbox: Postbox,
     admin_ids: Iterable[int],
     bot: Bot,
+    report_defaults: ReportDefaults,
 ) -> None:
     asked = read_payload(command.args, definition.magnets)
     key = f"telegram:update:{event_update.update_id}"
@@ -83,7 +86,7 @@ async def on_start(
         return
     await offer(
         message, event_from_user.id, entry.customer.id, magnet, asked.source, entry.language,
-        message.date, key, store, definition, postbox, admin_ids, bot,
+        message.date, key, store, definition, postbox, admin_ids, bot, report_defaults.zone,
     )  # fmt: skip
 
 
@@ -101,6 +104,7 @@ async def offer(
     postbox: Postbox,
     admin_ids: Iterable[int],
     bot: Bot,
+    shop_zone: ZoneInfo,
 ) -> None:
     """The magnet, or first its gate; a channel's subscriber passes the gate at once."""
     already = magnet.gate == "channel" and await is_subscribed(
@@ -111,7 +115,11 @@ async def offer(
     elif magnet.gate != "none":
         await ask_for_gate(message, store, customer_id, magnet, source, language, definition)
         return
-    if not await deliver_magnet(message, magnet, language, definition, postbox, admin_ids):
+    delivered = await deliver_magnet(
+        message, magnet, language, definition, postbox, admin_ids,
+        store=store, customer_id=customer_id, shop_zone=shop_zone, at=at,
+    )  # fmt: skip
+    if not delivered:
         return
     await magnet_delivered(store, customer_id, magnet, source, at)
     await schedule_followups(postbox, customer_id, magnet, at)
@@ -144,6 +152,7 @@ async def on_magnet_button(
     postbox: Postbox,
     admin_ids: Iterable[int],
     bot: Bot,
+    report_defaults: ReportDefaults,
 ) -> None:
     language = definition.language_for(event_from_user.language_code)
     magnet = definition.magnet((callback.data or "").removeprefix(MAGNET_BUTTON))
@@ -159,7 +168,7 @@ async def on_magnet_button(
     await magnet_requested(store, customer, asked, magnet, now, key)
     await offer(
         callback.message, event_from_user.id, customer, magnet, DIRECT, language, now, key,
-        store, definition, postbox, admin_ids, bot,
+        store, definition, postbox, admin_ids, bot, report_defaults.zone,
     )  # fmt: skip
 
 

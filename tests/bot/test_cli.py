@@ -15,6 +15,7 @@ import structlog
 
 from bot.cli import EXIT_FAILURE, EXIT_USAGE, main
 from bot.sandbox.server import BotApiSandbox
+from funnel.definition import load_definition
 from tests.bot.test_settings import NAMES
 from tests.conftest import REPO, free_port
 
@@ -206,5 +207,18 @@ def test_links_prints_every_magnet_and_source(capsys: pytest.CaptureFixture[str]
 
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["tea_guide", "vk", "https://t.me/your_bot?start=tea_guide--vk"]
-    assert len(out) == 5 * 3 + 1
+    shipped = load_definition(REPO / "funnel.toml")
+    assert len(out) == len(shipped.magnets) * len(shipped.sources) + 1
     assert out[-1].startswith("(set BOT_TOKEN")
+
+
+def test_coupons_load_into_a_pool(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "codes.txt").write_text("TEA-1\nTEA-2\n\nTEA-2\n")
+    (workdir / "bad.txt").write_text("TEA-3\nnot a code!\n")
+
+    assert main(["coupons", "load", "codes.txt", "--pool", "welcome10"]) == 0
+    assert capsys.readouterr().out == "loaded 2 code(s) into welcome10, 1 already known; 2 free\n"
+    assert main(["coupons", "load", "bad.txt", "--pool", "welcome10"]) == EXIT_FAILURE
+    assert capsys.readouterr().err == (
+        "funnelbot: bad.txt: 1 line(s) are not coupon codes, e.g. 'not a code!'\n"
+    )

@@ -15,6 +15,7 @@ from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile, SentMessage
 from funnel.clock import ManualClock
 from funnel.customers import NewCustomer
+from funnel.definition import FunnelDefinition
 from funnel.events import Event, epoch_ms
 from funnel.outbox import Intent
 from funnel.store.base import FunnelStore
@@ -240,12 +241,14 @@ async def test_health_shows_the_outbox(
     )
 
 
-async def test_links_lists_every_magnet_and_source(admin: SandboxUser) -> None:
+async def test_links_lists_every_magnet_and_source(
+    admin: SandboxUser, definition: FunnelDefinition
+) -> None:
     [reply] = await admin.send("/links")
 
     lines = reply.text.splitlines()
     assert lines[0] == "Links: magnet, source, link"
-    assert len(lines) == 1 + 5 * 3
+    assert len(lines) == 1 + len(definition.magnets) * len(definition.sources)
     assert lines[1].split() == [
         "tea_guide", "vk", "https://t.me/funnel_sandbox_bot?start=tea_guide--vk",
     ]  # fmt: skip

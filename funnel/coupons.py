@@ -1,0 +1,60 @@
+"""Coupons a magnet gives: from a pool of the shop's own codes, or generated here."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from funnel.events import epoch_ms
+from funnel.magnets import Magnet
+from funnel.postbox import Postbox
+from funnel.store.base import Coupon, FunnelStore
+
+LOW_POOL = 10
+# Unambiguous to read aloud or type: no 0/O, 1/I/L.
+_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+GENERATED = "generated"
+
+
+def generated_code(prefix: str) -> str:
+    """The prefix and ten unguessable characters (about 50 bits)."""
+    return prefix + "-" + "".join(secrets.choice(_ALPHABET) for _ in range(10))
+
+
+async def coupon_for(
+    store: FunnelStore,
+    postbox: Postbox,
+    admin_ids: Iterable[int],
+    customer_id: int,
+    magnet: Magnet,
+    at: datetime,
+) -> Coupon | None:
+    """The customer's coupon for the magnet: the one they already have, a code taken from the
+    pool, or a new generated one. None when the pool is empty (the admins are told)."""
+    expires = epoch_ms(at + timedelta(days=magnet.coupon_days))
+    pool = magnet.coupon_pool
+    async with store.transaction() as tx:
+        mine = await tx.coupon_of(customer_id, magnet.id)
+        if mine is not None:
+            return mine
+        if pool is None:
+            code = generated_code(magnet.coupon_prefix)
+            return await tx.add_issued_coupon(
+                code, GENERATED, customer_id, magnet.id, epoch_ms(at), expires
+            )
+        coupon = await tx.take_coupon(pool, customer_id, magnet.id, epoch_ms(at), expires)
+        left = await tx.free_coupons(pool)
+    if coupon is None or left == 0:
+        await postbox.alert(
+            admin_ids,
+            f"coupons:{pool}:empty",
+            f"The coupon pool {pool} is empty: load more codes.",
+        )
+    elif left == LOW_POOL:
+        await postbox.alert(
+            admin_ids,
+            f"coupons:{pool}:low",
+            f"The coupon pool {pool} is running low: {left} left.",
+        )
+    return coupon

@@ -1,0 +1,63 @@
+"""Coupon pools and the codes handed out from them, in SQLite.
+
+A mixin of the SQLite unit of work: a code is taken in the same statement that finds it free,
+inside a serialized unit of work, so two customers never get the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from funnel.store.base import Coupon
+
+
+class SqliteCouponStatements:
+    _connection: aiosqlite.Connection
+
+    async def load_coupons(self, pool: str, codes: Sequence[str]) -> int:
+        """Add codes to the pool; codes already known are skipped. Returns how many were new."""
+        before = self._connection.total_changes
+        await self._connection.executemany(
+            "INSERT INTO coupons (code, pool) VALUES (?, ?) ON CONFLICT (code) DO NOTHING",
+            [(code, pool) for code in codes],
+        )
+        return self._connection.total_changes - before
+
+    async def coupon_of(self, customer_id: int, magnet: str) -> Coupon | None:
+        rows = await self._connection.execute_fetchall(
+            "SELECT code, pool, expires_ms FROM coupons WHERE customer_id = ? AND magnet = ?",
+            (customer_id, magnet),
+        )
+        row = next(iter(rows), None)
+        return None if row is None else Coupon(str(row[0]), str(row[1]), row[2])
+
+    async def take_coupon(
+        self, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int
+    ) -> Coupon | None:
+        """A free code from the pool, now the customer's; None when the pool is empty."""
+        rows = await self._connection.execute_fetchall(
+            "UPDATE coupons SET customer_id = ?, magnet = ?, issued_ms = ?, expires_ms = ?"
+            " WHERE code = (SELECT code FROM coupons WHERE pool = ? AND customer_id IS NULL"
+            " ORDER BY code LIMIT 1) RETURNING code",
+            (customer_id, magnet, now_ms, expires_ms, pool),
+        )
+        row = next(iter(rows), None)
+        return None if row is None else Coupon(str(row[0]), pool, expires_ms)
+
+    async def add_issued_coupon(
+        self, code: str, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int
+    ) -> Coupon:
+        await self._connection.execute(
+            "INSERT INTO coupons (code, pool, customer_id, magnet, issued_ms, expires_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (code, pool, customer_id, magnet, now_ms, expires_ms),
+        )
+        return Coupon(code, pool, expires_ms)
+
+    async def free_coupons(self, pool: str) -> int:
+        rows = await self._connection.execute_fetchall(
+            "SELECT count(*) FROM coupons WHERE pool = ? AND customer_id IS NULL", (pool,)
+        )
+        return int(next(iter(rows))[0])
