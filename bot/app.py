@@ -14,7 +14,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.settings import Settings
-from funnel.clock import Clock
+from funnel.clock import Clock, SystemClock
 from funnel.definition import FunnelDefinition
 from funnel.postbox import Postbox
 from funnel.progress import StagePlan
@@ -23,9 +23,11 @@ from funnel.reporting import DEFAULT_DROP_POINTS, ReportDefaults
 from funnel.store.base import FunnelStore
 from handlers import get_routers
 from handlers.middlewares import FloodMiddleware, LogContextMiddleware
+from handlers.web import coupons
 from handlers.web.health import healthz
-from handlers.web.keys import STORE
+from handlers.web.keys import API_KEY, CLOCK, LIMIT, STORE
 from handlers.web.middlewares import request_context
+from handlers.web.ratelimit import RateLimit
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 
@@ -74,11 +76,19 @@ def create_web_app(
     *,
     store: FunnelStore,
     telegram: tuple[Dispatcher, Bot, str] | None = None,
+    clock: Clock | None = None,
+    api_key: str = "",
 ) -> web.Application:
-    """The one HTTP application: health, Telegram's webhook (dispatcher, bot, secret) if given."""
+    """The one HTTP application: health, Telegram's webhook (dispatcher, bot, secret) if given,
+    and the coupon API when the shop has an API key."""
     app = web.Application(middlewares=[request_context])
     app[STORE] = store
     app.router.add_get("/healthz", healthz)
+    if api_key:
+        app[CLOCK] = clock or SystemClock()
+        app[API_KEY] = api_key
+        app[LIMIT] = RateLimit(app[CLOCK])
+        coupons.add_routes(app)
     if telegram is not None:
         dispatcher, bot, secret = telegram
         # Answer only after the update is handled: a failure then makes Telegram redeliver it,

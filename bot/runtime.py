@@ -81,7 +81,10 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
     )
     secret = settings.WEBHOOK_SECRET.get_secret_value()
     app = create_web_app(
-        store=store, telegram=(dispatcher, bot, secret) if settings.webhook_mode else None
+        store=store,
+        telegram=(dispatcher, bot, secret) if settings.webhook_mode else None,
+        clock=clock,
+        api_key=settings.SHOP_API_KEY.get_secret_value(),
     )
     runner = web.AppRunner(app, access_log=None)
     loops_stop = asyncio.Event()

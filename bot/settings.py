@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     QUIET_HOURS: str = "22:00-09:00"
     DIGEST_TIME: str = "09:00"
     SHOP_REGION: str = "RU"
+    SHOP_API_KEY: SecretStr = SecretStr("")
 
     @field_validator("BOT_TOKEN")
     @classmethod
@@ -151,7 +152,11 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value, so that logging can scrub them wherever they appear."""
-        values = [self.BOT_TOKEN.get_secret_value(), self.WEBHOOK_SECRET.get_secret_value()]
+        values = [
+            self.BOT_TOKEN.get_secret_value(),
+            self.WEBHOOK_SECRET.get_secret_value(),
+            self.SHOP_API_KEY.get_secret_value(),
+        ]
         return [value for value in values if value]
 
 

@@ -6,10 +6,10 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from funnel.events import epoch_ms
+from funnel.events import Event, epoch_ms
 from funnel.magnets import Magnet
 from funnel.postbox import Postbox
-from funnel.store.base import Coupon, FunnelStore
+from funnel.store.base import Coupon, FunnelStore, IssuedCoupon
 
 LOW_POOL = 10
 # Unambiguous to read aloud or type: no 0/O, 1/I/L.
@@ -58,3 +58,36 @@ async def coupon_for(
             f"The coupon pool {pool} is running low: {left} left.",
         )
     return coupon
+
+
+COUPON_REDEEMED = "coupon_redeemed"
+
+
+def coupon_state(coupon: IssuedCoupon, now_ms: int) -> str:
+    """unused (in a pool, nobody's yet), issued, redeemed or expired."""
+    if coupon.redeemed_ms is not None:
+        return "redeemed"
+    if coupon.expires_ms is not None and now_ms > coupon.expires_ms:
+        return "expired"
+    return "issued" if coupon.customer_id is not None else "unused"
+
+
+async def redeem(store: FunnelStore, code: str, order: str | None, at: datetime) -> str:
+    """Use the coupon for an order: 'redeemed', or why not ('unknown', 'expired', 'already
+    redeemed', 'not issued'). A redemption is a funnel event linking the order to the magnet."""
+    now = epoch_ms(at)
+    async with store.transaction() as tx:
+        coupon = await tx.coupon(code)
+        if coupon is None:
+            return "unknown"
+        state = coupon_state(coupon, now)
+        if state != "issued" or coupon.customer_id is None:
+            return {"redeemed": "already redeemed", "unused": "not issued"}.get(state, state)
+        if not await tx.redeem_coupon(code, now):
+            return "already redeemed"
+        properties = {"code": code, "magnet": coupon.magnet, "order": order}
+        await tx.record(
+            Event(coupon.customer_id, COUPON_REDEEMED, at, key=f"coupon:{code}:redeemed",
+                  properties={k: v for k, v in properties.items() if v is not None}),
+        )  # fmt: skip
+    return "redeemed"

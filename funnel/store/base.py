@@ -89,6 +89,16 @@ class Coupon:
     expires_ms: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class IssuedCoupon:
+    code: str
+    pool: str
+    customer_id: int | None
+    magnet: str | None
+    expires_ms: int | None
+    redeemed_ms: int | None
+
+
 class CouponTransaction(Protocol):
     """Coupon pools: loading codes, handing one out, generated codes."""
 
@@ -105,6 +115,10 @@ class CouponTransaction(Protocol):
     ) -> Coupon: ...
 
     async def free_coupons(self, pool: str) -> int: ...
+
+    async def coupon(self, code: str) -> IssuedCoupon | None: ...
+
+    async def redeem_coupon(self, code: str, now_ms: int) -> bool: ...
 
 
 class OutboxTransaction(Protocol):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from funnel.store.base import Coupon
+from funnel.store.base import Coupon, IssuedCoupon
 
 
 class SqliteCouponStatements:
@@ -61,3 +61,24 @@ class SqliteCouponStatements:
             "SELECT count(*) FROM coupons WHERE pool = ? AND customer_id IS NULL", (pool,)
         )
         return int(next(iter(rows))[0])
+
+    async def coupon(self, code: str) -> IssuedCoupon | None:
+        rows = await self._connection.execute_fetchall(
+            "SELECT code, pool, customer_id, magnet, expires_ms, redeemed_ms FROM coupons"
+            " WHERE code = ?",
+            (code,),
+        )
+        row = next(iter(rows), None)
+        if row is None:
+            return None
+        return IssuedCoupon(str(row[0]), str(row[1]), row[2], row[3], row[4], row[5])
+
+    async def redeem_coupon(self, code: str, now_ms: int) -> bool:
+        """Mark it used; False when it already was."""
+        cursor = await self._connection.execute(
+            "UPDATE coupons SET redeemed_ms = ? WHERE code = ? AND redeemed_ms IS NULL",
+            (now_ms, code),
+        )
+        done = cursor.rowcount == 1
+        await cursor.close()
+        return done

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from funnel.clock import Clock
 from funnel.store.base import FunnelStore
+from handlers.web.ratelimit import RateLimit
 
 STORE = web.AppKey("store", FunnelStore)
+CLOCK = web.AppKey("clock", Clock)
+API_KEY = web.AppKey("api_key", str)
+LIMIT = web.AppKey("limit", RateLimit)

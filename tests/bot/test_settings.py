@@ -28,6 +28,7 @@ NAMES = [
     "QUIET_HOURS",
     "DIGEST_TIME",
     "SHOP_REGION",
+    "SHOP_API_KEY",
 ]
 TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345"
 
