@@ -51,7 +51,7 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         store,
         clock,
         settings.policy,
-        renderer(store, definition, defaults),
+        renderer(store, definition, defaults, clock, settings.ADMIN_IDS),
         Pacing(per_second=settings.SEND_RATE_PER_SECOND),
     )
     postbox = Postbox(store, clock, sender.wake)

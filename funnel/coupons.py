@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from funnel.events import Event, epoch_ms
+from funnel.events import Event, epoch_ms, from_epoch_ms
 from funnel.magnets import Magnet
 from funnel.postbox import Postbox
 from funnel.store.base import Coupon, FunnelStore, IssuedCoupon
@@ -91,3 +93,13 @@ async def redeem(store: FunnelStore, code: str, order: str | None, at: datetime)
                   properties={k: v for k, v in properties.items() if v is not None}),
         )  # fmt: skip
     return "redeemed"
+
+
+def coupon_text(template: str, coupon: Coupon, zone: ZoneInfo) -> str:
+    """A text naming {code} and {expires}, the expiry in the customer's zone."""
+    expires = (
+        from_epoch_ms(coupon.expires_ms).astimezone(zone).strftime("%d.%m.%Y %H:%M")
+        if coupon.expires_ms is not None
+        else ""
+    )
+    return template.format(code=f"<code>{html.escape(coupon.code)}</code>", expires=expires)

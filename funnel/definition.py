@@ -211,6 +211,13 @@ def _catalog(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                 if language not in getattr(magnet, field):
                     yield ("magnets", index, field), f"no {language} {field}"
         for step, followup in enumerate(magnet.followups):
+            if followup.coupon is not None:
+                target = definition.magnet(followup.coupon)
+                if target is None or target.kind != "coupon":
+                    yield (
+                        ("magnets", index, "followups", step, "coupon"),
+                        (f"{followup.coupon!r} is not a coupon magnet"),
+                    )
             texts = {"text": followup.text}
             if followup.button is not None:
                 texts["button"] = followup.button.text

@@ -37,6 +37,8 @@ class FollowUp(BaseModel):
     after: Annotated[str, Field(pattern=r"^\d{1,3}[mhd]$")]
     text: dict[Language, str]
     button: Button | None = None
+    # A coupon magnet's id: its code goes out with this step, as {code} and {expires}.
+    coupon: str | None = None
 
     @property
     def delay(self) -> timedelta:

@@ -128,6 +128,6 @@ def sender(
     bot: Bot, store: FunnelStore, clock: ManualClock, definition: FunnelDefinition
 ) -> Sender:
     """The real sender on the sandbox, in virtual time: a Moscow shop, cap 3, no jitter."""
-    render = renderer(store, definition, ReportDefaults(SHOP_ZONE, 30, 5.0))
+    render = renderer(store, definition, ReportDefaults(SHOP_ZONE, 30, 5.0), clock)
     policy = Policy(QuietHours.parse("22:00-09:00"), 3, SHOP_ZONE)
     return Sender(bot, store, clock, policy, render, Pacing(), jitter=lambda: 0.0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -12,9 +11,8 @@ from zoneinfo import ZoneInfo
 import structlog
 from aiogram.types import FSInputFile, Message, ReplyKeyboardRemove
 
-from funnel.coupons import coupon_for
+from funnel.coupons import coupon_for, coupon_text
 from funnel.definition import FunnelDefinition, is_local_file
-from funnel.events import from_epoch_ms
 from funnel.magnets import Magnet
 from funnel.postbox import Postbox
 from funnel.store.base import FunnelStore
@@ -47,12 +45,7 @@ async def deliver_magnet(
         async with store.transaction() as tx:
             customer = await tx.customer_by_telegram(message.chat.id)
         zone = ZoneInfo(customer.time_zone) if customer and customer.time_zone else shop_zone
-        expires = (
-            from_epoch_ms(coupon.expires_ms).astimezone(zone).strftime("%d.%m.%Y %H:%M")
-            if coupon.expires_ms is not None
-            else ""
-        )
-        text = text.format(code=f"<code>{html.escape(coupon.code)}</code>", expires=expires)
+        text = coupon_text(text, coupon, zone)
         await message.answer(text, reply_markup=plain)
         return True
     if magnet.kind == "text" or magnet.file is None:

@@ -68,3 +68,17 @@ async def test_an_order_stops_the_followups(
     async with store.transaction() as tx:
         health = await tx.outbox_health(epoch_ms(clock.now()))
     assert health.pending == 0
+
+
+async def test_a_followup_can_carry_a_coupon(
+    make_user: UserFactory, sandbox: BotApiSandbox, store: FunnelStore, clock: ManualClock,
+    sender: Sender,
+) -> None:  # fmt: skip
+    ann = make_user("Ann", "en")
+    await ann.start("tea_guide--vk")
+
+    await run_until(sender, clock, store, timedelta(days=7))
+
+    last = sandbox.messages_to(ann.profile.id)[-1]
+    assert last.text.startswith("Shipping is on us: code SHIP-")
+    assert "<code>SHIP-" in last.markup
