@@ -62,7 +62,8 @@ class Magnet(BaseModel):
     gate: Literal["none", "contact", "email", "channel"] = "none"
     channel: str | None = None
     followups: list[FollowUp] = []
-    # Coupons: codes from a loaded pool, or (without a pool) generated as PREFIX-XXXXXXXXXX.
+    # Coupons: codes from a loaded pool, or (without a pool) generated: the prefix, a hyphen
+    # and ten random characters.
     coupon_pool: str | None = None
     coupon_prefix: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,10}$")] = "GIFT"
     coupon_days: Annotated[int, Field(ge=1, le=365)] = 7

@@ -121,7 +121,7 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    pass
+    """It may go now."""
 
 
 @dataclass(frozen=True, slots=True)

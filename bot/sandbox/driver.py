@@ -9,7 +9,7 @@ from bot.sandbox.world import Profile, SentMessage, command_entities
 
 
 class ButtonNotFound(LookupError):
-    pass
+    """The customer's chat has no such button to tap."""
 
 
 class SandboxUser:
