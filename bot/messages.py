@@ -9,6 +9,7 @@ from datetime import date
 from bot.sender import Render, Rendered
 from funnel.clock import Clock, SystemClock
 from funnel.coupons import coupon_for, coupon_text
+from funnel.customers import local_zone
 from funnel.definition import FunnelDefinition
 from funnel.digest import DIGEST_TEMPLATE, digest
 from funnel.lead import FOLLOWUP_TEMPLATE
@@ -64,7 +65,7 @@ def renderer(
             )
             if coupon is None:
                 raise LookupError(f"the coupon pool of {coupon_magnet.id} is empty")
-            text = coupon_text(text, coupon, defaults.zone)
+            text = coupon_text(text, coupon, local_zone(message.time_zone, defaults.zone))
         if followup.button is None:
             return Rendered(text)
         label = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +34,8 @@ def pick_language(language_code: str | None, supported: tuple[str, ...], default
         if primary in supported:
             return primary
     return default
+
+
+def local_zone(time_zone: str | None, shop_zone: ZoneInfo) -> ZoneInfo:
+    """The customer's own time zone when they set one, the shop's otherwise."""
+    return ZoneInfo(time_zone) if time_zone else shop_zone

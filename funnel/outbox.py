@@ -15,6 +15,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from funnel.customers import local_zone
 from funnel.events import epoch_ms, from_epoch_ms
 
 Kind = Literal["transactional", "marketing"]
@@ -54,6 +55,7 @@ class Outgoing:
     variables: Mapping[str, Any]
     kind: Kind
     attempts: int
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +159,7 @@ def decide(due: Due, recipient: Recipient, now_ms: int, policy: Policy) -> Decis
         earliest = max(earliest, recipient.marketing_sent_ms[index] + DAY_MS)
         reason = "the daily marketing cap is reached"
     if due.quiet_hours:
-        zone = ZoneInfo(recipient.time_zone) if recipient.time_zone else policy.shop_zone
+        zone = local_zone(recipient.time_zone, policy.shop_zone)
         allowed = epoch_ms(policy.quiet.next_allowed(from_epoch_ms(earliest), zone))
         if allowed > earliest:
             earliest, reason = allowed, "quiet hours"

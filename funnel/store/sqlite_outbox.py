@@ -145,7 +145,7 @@ class SqliteOutboxStatements:
                 claimed.append(
                     Outgoing(
                         row_id, customer, chat, language, template,
-                        json.loads(variables), kind, attempts + 1,
+                        json.loads(variables), kind, attempts + 1, zone,
                     )
                 )  # fmt: skip
         return claimed

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import aiosqlite
 
 from funnel.progress import FunnelEvent, Progress, StagePlan, analyse
 from funnel.segments import DAY_MS, day_of, pack_calendar, pack_cohort
+from funnel.store.base import Progressed
 
 COHORT = "cohort"
 CALENDAR = "calendar"
@@ -24,8 +25,6 @@ _CHUNK = 500
 _PROGRESS_COLUMNS = "started_ms, chain, source, magnet, platform, returning_customer"
 _BATCH = 5_000
 _SETTLE_BATCH = 2_000
-
-Progressed = Callable[[int, int], None]
 
 
 def _marks(values: Sequence[object]) -> str:

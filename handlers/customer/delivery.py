@@ -12,6 +12,7 @@ import structlog
 from aiogram.types import FSInputFile, Message, ReplyKeyboardRemove
 
 from funnel.coupons import coupon_for, coupon_text
+from funnel.customers import local_zone
 from funnel.definition import FunnelDefinition, is_local_file
 from funnel.magnets import Magnet
 from funnel.postbox import Postbox
@@ -44,7 +45,7 @@ async def deliver_magnet(
             return False
         async with store.transaction() as tx:
             customer = await tx.customer_by_telegram(message.chat.id)
-        zone = ZoneInfo(customer.time_zone) if customer and customer.time_zone else shop_zone
+        zone = local_zone(customer.time_zone if customer else None, shop_zone)
         text = coupon_text(text, coupon, zone)
         await message.answer(text, reply_markup=plain)
         return True

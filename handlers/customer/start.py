@@ -32,7 +32,6 @@ from funnel.store.base import FunnelStore
 from handlers.customer.delivery import deliver_magnet
 from handlers.customer.gates import ask_for_gate, is_subscribed
 
-router_name = __name__
 log = structlog.get_logger(__name__)
 
 
@@ -173,7 +172,7 @@ async def on_magnet_button(
 
 
 def create_router() -> Router:
-    router = Router(name=router_name)
+    router = Router(name=__name__)
     router.message.register(on_start, CommandStart())
     router.callback_query.register(on_magnet_button, F.data.startswith(MAGNET_BUTTON))
     return router
