@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.settings import Settings
 from funnel.clock import Clock, SystemClock
 from funnel.definition import FunnelDefinition
+from funnel.inbox import MAX_BODY_BYTES
 from funnel.postbox import Postbox
 from funnel.progress import StagePlan
 from funnel.report import DEFAULT_WINDOW_DAYS
@@ -23,11 +24,13 @@ from funnel.reporting import DEFAULT_DROP_POINTS, ReportDefaults
 from funnel.store.base import FunnelStore
 from handlers import get_routers
 from handlers.middlewares import FloodMiddleware, LogContextMiddleware
-from handlers.web import coupons
+from handlers.web import coupons, link_tokens
 from handlers.web.health import healthz
-from handlers.web.keys import API_KEY, CLOCK, LIMIT, STORE
+from handlers.web.keys import API_KEY, BOT_USERNAME, CLOCK, LIMIT, STORE
 from handlers.web.middlewares import request_context
 from handlers.web.ratelimit import RateLimit
+from handlers.webhooks import receive
+from handlers.webhooks.receive import WEBHOOKS, Webhooks
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 
@@ -46,6 +49,8 @@ def create_dispatcher(
     report_defaults: ReportDefaults | None = None,
     postbox: Postbox | None = None,
     phone_region: str = "RU",
+    wake_inbox: Callable[[], None] = lambda: None,
+    webhook_platforms: Iterable[str] = (),
 ) -> Dispatcher:
     # Handlers receive these as keyword arguments through aiogram's dependency injection.
     dispatcher = Dispatcher(
@@ -59,6 +64,8 @@ def create_dispatcher(
         postbox=postbox or Postbox(store, clock),
         admin_ids=tuple(admin_ids),
         phone_region=phone_region,
+        wake_inbox=wake_inbox,
+        webhook_platforms=tuple(webhook_platforms),
     )
     dispatcher.update.outer_middleware(LogContextMiddleware())
     dispatcher.message.outer_middleware(FloodMiddleware(clock))
@@ -78,17 +85,24 @@ def create_web_app(
     telegram: tuple[Dispatcher, Bot, str] | None = None,
     clock: Clock | None = None,
     api_key: str = "",
+    webhooks: Webhooks | None = None,
+    bot_username: str | None = None,
 ) -> web.Application:
     """The one HTTP application: health, Telegram's webhook (dispatcher, bot, secret) if given,
-    and the coupon API when the shop has an API key."""
-    app = web.Application(middlewares=[request_context])
+    the shops' and carriers' webhooks, and the shop API (coupons, link tokens) with a key."""
+    # Bodies are read and size-checked by the webhook handlers themselves.
+    app = web.Application(middlewares=[request_context], client_max_size=MAX_BODY_BYTES)
     app[STORE] = store
+    app[CLOCK] = clock or SystemClock()
+    app[WEBHOOKS] = webhooks or Webhooks({})
     app.router.add_get("/healthz", healthz)
+    receive.add_routes(app)
     if api_key:
-        app[CLOCK] = clock or SystemClock()
         app[API_KEY] = api_key
         app[LIMIT] = RateLimit(app[CLOCK])
+        app[BOT_USERNAME] = bot_username or ""
         coupons.add_routes(app)
+        link_tokens.add_routes(app)
     if telegram is not None:
         dispatcher, bot, secret = telegram
         # Answer only after the update is handled: a failure then makes Telegram redeliver it,

@@ -33,7 +33,9 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 # Commands whose output is the point: only warnings and errors are logged while they run.
-_QUIET = {"check", "demo", "import", "report", "chart", "rebuild", "links", "coupons"}
+_QUIET = {
+    "check", "demo", "import", "report", "chart", "rebuild", "links", "coupons", "replay",
+}  # fmt: skip
 
 
 def _day(text: str) -> date:
@@ -152,6 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
             "the bot's username comes from Telegram."
         ),
     )
+    replay = sub.add_parser(
+        "replay",
+        help="process failed webhook deliveries again, once their cause is fixed",
+        description=(
+            "Process a failed webhook delivery (by its inbox id, as /webhooks shows it) or "
+            "every failed one again, now. Deliveries that fail again stay failed."
+        ),
+    )
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", type=int, nargs="?", metavar="ID", help="the delivery's inbox id")
+    which.add_argument("--failed", action="store_true", help="every failed delivery")
     sub.add_parser(
         "rebuild",
         help="recompute funnel progress after the stage definitions change",

@@ -17,12 +17,14 @@ from tqdm import tqdm
 from bot.app import create_bot
 from bot.database import migrations_dir, open_database
 from bot.demo import run_demo
+from bot.inbox_worker import InboxWorker
 from bot.runtime import serve, stop_on_signals
 from bot.settings import Settings
 from funnel.chart import chart_png
 from funnel.clock import SystemClock
 from funnel.definition import FunnelDefinition, load_definition
 from funnel.history import import_rows, validate
+from funnel.inbox import FAILED
 from funnel.magnets import links_table
 from funnel.progress import StagePlan
 from funnel.report import Period, Query
@@ -30,6 +32,7 @@ from funnel.report_text import plain
 from funnel.reporting import build_report
 from funnel.store.base import FunnelStore
 from funnel.store.migrations import discover
+from handlers.webhooks.platforms import parsers
 
 SHOWN_PROBLEMS = 50
 PLACEHOLDER_USERNAME = "your_bot"
@@ -72,6 +75,8 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
         await links(settings, out)
     elif command == "coupons":
         await load_coupons(settings, args, out)
+    elif command == "replay":
+        await replay(settings, args, out)
 
 
 def _bar(total: int, unit: str, description: str) -> tqdm[Never]:
@@ -153,6 +158,33 @@ def check(settings: Settings, out: TextIO) -> None:
         nth = f" (occurrence {stage.occurrence})" if stage.occurrence > 1 else ""
         out.write(f"    {number}. {stage.name:<10} ← {reached_by}{nth}\n")
     out.write(f"  templates:   {', '.join(sorted(definition.templates))}\n")
+    _check_webhooks(settings, out)
+
+
+_SECRET_SETTING = {
+    "shopify": "SHOPIFY_WEBHOOK_SECRETS",
+    "woocommerce": "WOOCOMMERCE_WEBHOOK_SECRET",
+    "aftership": "AFTERSHIP_WEBHOOK_SECRET",
+    "cdek": "CDEK_WEBHOOK_TOKEN",
+    "generic": "GENERIC_WEBHOOK_SECRETS",
+}
+
+
+def _check_webhooks(settings: Settings, out: TextIO) -> None:
+    """Which platforms are on, and the URL to register with each (CDEK's holds its token)."""
+    base = str(settings.PUBLIC_URL or f"http://{settings.HTTP_HOST}:{settings.HTTP_PORT}")
+    enabled = settings.webhook_secrets
+    out.write("Webhooks (register these URLs with each platform):\n")
+    for platform, setting in _SECRET_SETTING.items():
+        if platform not in enabled:
+            out.write(f"  {platform:<12} off (set {setting})\n")
+            continue
+        path = f"/webhooks/{platform}"
+        if platform == "cdek":
+            path += f"/{enabled[platform][0]}"
+        out.write(f"  {platform:<12} {base.rstrip('/')}{path}\n")
+    if enabled and settings.PUBLIC_URL is None:
+        out.write("  PUBLIC_URL is not set: the platforms need the address they can reach.\n")
 
 
 async def import_history(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
@@ -254,3 +286,23 @@ async def load_coupons(settings: Settings, args: argparse.Namespace, out: TextIO
         f"loaded {added} code(s) into {args.pool}, {len(codes) - added} already known; "
         f"{free} free\n"
     )
+
+
+async def replay(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
+    """Process failed deliveries again, now: those named, or every failed one."""
+    async with _funnel_store(settings) as (_, _, store):
+        async with store.transaction() as tx:
+            wanted = None if args.failed else [args.id]
+            if args.id is not None and await tx.delivery(args.id) is None:
+                raise Failure(f"there is no delivery #{args.id} in the inbox")
+            queued = await tx.requeue_deliveries(wanted)
+        if queued == 0:
+            out.write("nothing to replay: no failed delivery matched\n")
+            return
+        worker = InboxWorker(store, SystemClock(), parsers(), region=settings.SHOP_REGION)
+        outcome = await worker.drain()
+        async with store.transaction() as tx:
+            still = await tx.recent_deliveries(100, FAILED)
+    out.write(f"replayed {queued}: {outcome.processed} processed, {outcome.failed} failed\n")
+    for line in still:
+        out.write(f"  #{line.id} {line.platform} {line.topic}: {line.error}\n")

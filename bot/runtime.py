@@ -20,6 +20,7 @@ from bot.app import (
     report_defaults,
 )
 from bot.database import open_database
+from bot.inbox_worker import InboxWorker
 from bot.jobs import digest_job, ensure_digest
 from bot.messages import renderer
 from bot.scheduler import Scheduler
@@ -31,6 +32,8 @@ from funnel.digest import DIGEST_JOB
 from funnel.postbox import Postbox
 from funnel.progress import StagePlan
 from handlers.admin import ADMIN_COMMANDS
+from handlers.webhooks.platforms import parsers
+from handlers.webhooks.receive import Webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +73,10 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         },
     )
     await ensure_digest(store, clock, settings.shop_zone, settings.digest_time)
+    inbox = InboxWorker(
+        store, clock, parsers(), region=settings.SHOP_REGION, postbox=postbox,
+        admin_ids=settings.ADMIN_IDS, retention_days=settings.WEBHOOK_RETENTION_DAYS,
+    )  # fmt: skip
     dispatcher = create_dispatcher(
         store=store,
         clock=clock,
@@ -78,18 +85,23 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         report_defaults=defaults,
         postbox=postbox,
         phone_region=settings.SHOP_REGION,
+        wake_inbox=inbox.wake,
+        webhook_platforms=settings.webhook_secrets,
     )
     secret = settings.WEBHOOK_SECRET.get_secret_value()
-    app = create_web_app(
-        store=store,
-        telegram=(dispatcher, bot, secret) if settings.webhook_mode else None,
-        clock=clock,
-        api_key=settings.SHOP_API_KEY.get_secret_value(),
-    )
-    runner = web.AppRunner(app, access_log=None)
     loops_stop = asyncio.Event()
     loops: list[asyncio.Task[None]] = []
+    runner: web.AppRunner | None = None
     try:
+        app = create_web_app(
+            store=store,
+            telegram=(dispatcher, bot, secret) if settings.webhook_mode else None,
+            clock=clock,
+            api_key=settings.SHOP_API_KEY.get_secret_value(),
+            webhooks=Webhooks(settings.webhook_secrets, inbox.wake),
+            bot_username=(await bot.me()).username,
+        )
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.HTTP_HOST, settings.HTTP_PORT).start()
         log.info("web server listening", host=settings.HTTP_HOST, port=settings.HTTP_PORT)
@@ -97,6 +109,7 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         loops = [
             asyncio.create_task(sender.run(loops_stop)),
             asyncio.create_task(scheduler.run(loops_stop)),
+            asyncio.create_task(inbox.run(loops_stop)),
         ]
         if settings.webhook_mode:
             await _webhook(settings, dispatcher, bot, secret, stop)
@@ -106,7 +119,8 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         loops_stop.set()
         # A message being sent finishes; its row is safe either way (at-least-once).
         await asyncio.gather(*loops, return_exceptions=True)
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
         await bot.session.close()
         await store.close()
 

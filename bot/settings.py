@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     DIGEST_TIME: str = "09:00"
     SHOP_REGION: str = "RU"
     SHOP_API_KEY: SecretStr = SecretStr("")
+    SHOPIFY_WEBHOOK_SECRETS: SecretStr = SecretStr("")
+    WOOCOMMERCE_WEBHOOK_SECRET: SecretStr = SecretStr("")
+    AFTERSHIP_WEBHOOK_SECRET: SecretStr = SecretStr("")
+    CDEK_WEBHOOK_TOKEN: SecretStr = SecretStr("")
+    GENERIC_WEBHOOK_SECRETS: SecretStr = SecretStr("")
+    WEBHOOK_RETENTION_DAYS: Annotated[int, Field(ge=1, le=3650)] = 30
 
     @field_validator("BOT_TOKEN")
     @classmethod
@@ -95,6 +101,14 @@ class Settings(BaseSettings):
         if secret and not _WEBHOOK_SECRET.fullmatch(secret):
             raise ValueError("must be 1-256 characters from A-Z, a-z, 0-9, _ and -")
         return value
+
+    @field_validator("CDEK_WEBHOOK_TOKEN")
+    @classmethod
+    def _path_safe_token(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        if token and not re.fullmatch(r"[A-Za-z0-9_-]{16,128}", token):
+            raise ValueError("must be 16-128 characters from A-Z, a-z, 0-9, _ and - (a URL part)")
+        return SecretStr(token)
 
     @field_validator("QUIET_HOURS")
     @classmethod
@@ -150,6 +164,26 @@ class Settings(BaseSettings):
     def digest_time(self) -> time:
         return time.fromisoformat(self.DIGEST_TIME)
 
+    @property
+    def webhook_secrets(self) -> dict[str, tuple[str, ...]]:
+        """Each enabled platform's secrets; a platform with none is not in the mapping."""
+        configured = {
+            "shopify": self.SHOPIFY_WEBHOOK_SECRETS,
+            "woocommerce": self.WOOCOMMERCE_WEBHOOK_SECRET,
+            "aftership": self.AFTERSHIP_WEBHOOK_SECRET,
+            "cdek": self.CDEK_WEBHOOK_TOKEN,
+            "generic": self.GENERIC_WEBHOOK_SECRETS,
+        }
+        enabled: dict[str, tuple[str, ...]] = {}
+        for platform, secret in configured.items():
+            # Only the platforms that rotate secrets take a list; the others' may hold commas.
+            text = secret.get_secret_value()
+            listed = text.split(",") if platform in ("shopify", "generic") else [text]
+            values = tuple(value.strip() for value in listed if value.strip())
+            if values:
+                enabled[platform] = values
+        return enabled
+
     def secrets(self) -> list[str]:
         """Every secret value, so that logging can scrub them wherever they appear."""
         values = [
@@ -157,6 +191,7 @@ class Settings(BaseSettings):
             self.WEBHOOK_SECRET.get_secret_value(),
             self.SHOP_API_KEY.get_secret_value(),
         ]
+        values += [secret for group in self.webhook_secrets.values() for secret in group]
         return [value for value in values if value]
 
 

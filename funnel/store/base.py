@@ -12,6 +12,7 @@ from funnel.customers import Customer, NewCustomer
 from funnel.events import Event, StoredEvent
 from funnel.outbox import Intent, Outgoing, Policy
 from funnel.progress import Progress
+from funnel.store.base_commerce import CommerceTransaction, InboxTransaction
 from funnel.store.migrations import Migration
 
 Progressed = Callable[[int, int], None]
@@ -173,7 +174,14 @@ class OutboxTransaction(Protocol):
     async def note_alert(self, key: str, now_ms: int, window_ms: int) -> bool: ...
 
 
-class FunnelTransaction(OutboxTransaction, GateTransaction, CouponTransaction, Protocol):
+class FunnelTransaction(
+    OutboxTransaction,
+    GateTransaction,
+    CouponTransaction,
+    InboxTransaction,
+    CommerceTransaction,
+    Protocol,
+):
     """Reads and writes that commit together or not at all.
 
     Funnel progress for the customers a unit of work touched is brought up to date before it

@@ -23,8 +23,10 @@ from funnel.events import Event, StoredEvent, epoch_ms
 from funnel.progress import Progress, StagePlan
 from funnel.store.base import PlatformActivity, Progressed, StoreHealth, StoreUnavailable
 from funnel.store.migrations import Migration, MigrationError, pending
+from funnel.store.sqlite_commerce import SqliteCommerceStatements
 from funnel.store.sqlite_coupons import SqliteCouponStatements
 from funnel.store.sqlite_gates import SqliteGateStatements
+from funnel.store.sqlite_inbox import SqliteInboxStatements
 from funnel.store.sqlite_outbox import SqliteOutboxStatements
 from funnel.store.sqlite_progress import CALENDAR, COHORT, ProgressKeeper
 
@@ -246,7 +248,13 @@ def _only_comments(sql: str) -> bool:
     return all(not line.strip() or line.strip().startswith("--") for line in sql.splitlines())
 
 
-class SqliteTransaction(SqliteOutboxStatements, SqliteGateStatements, SqliteCouponStatements):
+class SqliteTransaction(
+    SqliteOutboxStatements,
+    SqliteGateStatements,
+    SqliteCouponStatements,
+    SqliteInboxStatements,
+    SqliteCommerceStatements,
+):
     def __init__(
         self, connection: aiosqlite.Connection, clock: Clock, keeper: ProgressKeeper | None
     ) -> None:

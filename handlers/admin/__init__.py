@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from aiogram import F, Router
 
-from handlers.admin import export, health, help, links, reports
+from handlers.admin import export, health, help, links, reports, webhooks
 
 # (command, description) as the admins' command menu shows them.
 ADMIN_COMMANDS = [
@@ -17,6 +17,7 @@ ADMIN_COMMANDS = [
     ("digest", "Yesterday's funnel and its biggest drop"),
     ("links", "Deep links for every magnet and source"),
     ("health", "Uptime, database, last events"),
+    ("webhooks", "Shop and carrier deliveries, failures, refusals"),
     ("help", "All admin commands"),
 ]
 
@@ -31,6 +32,7 @@ def create_admin_router(admin_ids: Iterable[int]) -> Router:
         export.create_router(),
         links.create_router(),
         health.create_router(),
+        webhooks.create_router(),
         help.create_router(),
     )
     return router

@@ -28,6 +28,8 @@ happened in it, mixing cohorts.
 
 <b>Operations</b>
 /health — uptime, database size, event counts, last event per platform
+/webhooks — deliveries per platform, failures with their reason, refused requests;
+/webhooks replay &lt;id&gt;|failed retries failed ones, /webhooks drop &lt;id&gt; forgets one
 /help — this list"""
 
 

@@ -26,6 +26,7 @@ from funnel.definition import FunnelDefinition
 from funnel.events import epoch_ms
 from funnel.identity import email_key, normalize_email, normalize_phone, phone_key
 from funnel.lead import gate_passed, magnet_delivered, schedule_followups
+from funnel.linking import phone_verified
 from funnel.magnets import Magnet
 from funnel.postbox import Postbox, telegram_customer
 from funnel.reporting import ReportDefaults
@@ -149,21 +150,36 @@ async def on_contact(
     language = definition.language_for(event_from_user.language_code)
     waiting = await _waiting(store, event_from_user, clock, "contact")
     contact = message.contact
-    if waiting is None or contact is None:
-        await message.answer(
-            definition.text("help", language, first_name=event_from_user.first_name)
-        )
+    phone = None if contact is None else normalize_phone(contact.phone_number, phone_region)
+    # Only the customer's own number counts: a forwarded card is someone else's.
+    own = contact is not None and contact.user_id == event_from_user.id and phone is not None
+    if waiting is None:
+        if own and phone is not None:
+            await _own_phone(store, clock, event_from_user, phone)
+            await message.answer(definition.text("phone_linked", language))
+        else:
+            await message.answer(
+                definition.text("help", language, first_name=event_from_user.first_name)
+            )
         return
     customer, request = waiting
-    phone = normalize_phone(contact.phone_number, phone_region)
-    if contact.user_id != event_from_user.id or phone is None:
-        # Only the customer's own number opens the gate: a forwarded card is someone else's.
+    if not own or phone is None:
         await message.answer(definition.text("gate_contact_foreign", language))
         return
     await _open(
         message, event_update, store, definition, postbox, admin_ids, language,
         customer, request, phone_key(phone), message.date, report_defaults.zone,
     )  # fmt: skip
+
+
+async def _own_phone(store: FunnelStore, clock: Clock, user: User, phone: str) -> None:
+    """A contact shared outside any gate: orders placed with this number become the
+    customer's, so that their news can reach this chat."""
+    now = clock.now()
+    async with store.transaction() as tx:
+        customer = await telegram_customer(tx, user.id, epoch_ms(now))
+    applied = await phone_verified(store, customer, phone, now)
+    log.info("phone verified", customer_id=customer, linked=len(applied.linked))
 
 
 async def on_email(

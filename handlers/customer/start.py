@@ -24,6 +24,7 @@ from funnel.definition import FunnelDefinition
 from funnel.entry import Visitor, enter
 from funnel.events import epoch_ms
 from funnel.lead import gate_passed, magnet_delivered, magnet_requested, schedule_followups
+from funnel.linking import SHOP_SOURCE, claim, is_token
 from funnel.magnets import Entry, Magnet, read_payload
 from funnel.postbox import Postbox, telegram_customer
 from funnel.reporting import ReportDefaults
@@ -47,8 +48,11 @@ async def on_start(
     bot: Bot,
     report_defaults: ReportDefaults,
 ) -> None:
-    asked = read_payload(command.args, definition.magnets)
     key = f"telegram:update:{event_update.update_id}"
+    if is_token(command.args):
+        await _link_order(message, event_from_user, store, definition, command.args or "", key)
+        return
+    asked = read_payload(command.args, definition.magnets)
     entry = await enter(
         store,
         Visitor(event_from_user.id, event_from_user.language_code),
@@ -87,6 +91,31 @@ async def on_start(
         message, event_from_user.id, entry.customer.id, magnet, asked.source, entry.language,
         message.date, key, store, definition, postbox, admin_ids, bot, report_defaults.zone,
     )  # fmt: skip
+
+
+async def _link_order(
+    message: Message,
+    user: User,
+    store: FunnelStore,
+    definition: FunnelDefinition,
+    token: str,
+    key: str,
+) -> None:
+    """A link from the shop's thank-you page: the token ties its order to this chat. The token
+    itself is not kept with the entry; it proves who the customer is and stays in its table."""
+    entry = await enter(
+        store, Visitor(user.id, user.language_code), None, SHOP_SOURCE,
+        occurred_at=message.date, key=key, languages=tuple(definition.languages),
+        default_language=definition.default_language,
+    )  # fmt: skip
+    claimed = await claim(store, token, entry.customer.id, message.date)
+    log.info("link token opened", customer_id=entry.customer.id, accepted=claimed.accepted,
+             linked=len(claimed.applied.linked))  # fmt: skip
+    if claimed.accepted:
+        text = definition.text("link_claimed", entry.language, first_name=user.first_name)
+    else:
+        text = definition.text("link_unknown", entry.language)
+    await message.answer(text)
 
 
 async def offer(

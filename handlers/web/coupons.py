@@ -5,29 +5,16 @@ Both need the shop's API key (Authorization: Bearer <key>) and are rate-limited 
 
 from __future__ import annotations
 
-import hmac
-
 from aiohttp import web
 
 from funnel.coupons import coupon_state, redeem
 from funnel.events import epoch_ms, from_epoch_ms
-from handlers.web.keys import API_KEY, CLOCK, LIMIT, STORE
-
-
-def _refusal(request: web.Request) -> web.Response | None:
-    retry = request.app[LIMIT].retry_after(request.remote or "unknown")
-    if retry is not None:
-        return web.json_response(
-            {"error": "too many requests"}, status=429, headers={"Retry-After": str(retry)}
-        )
-    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(offered.encode(), request.app[API_KEY].encode()):
-        return web.json_response({"error": "a valid API key is required"}, status=401)
-    return None
+from handlers.web.keys import CLOCK, STORE
+from handlers.web.shop_api import shop_api_refusal
 
 
 async def get_coupon(request: web.Request) -> web.Response:
-    refused = _refusal(request)
+    refused = shop_api_refusal(request)
     if refused is not None:
         return refused
     code = request.match_info["code"]
@@ -49,7 +36,7 @@ async def get_coupon(request: web.Request) -> web.Response:
 
 
 async def redeem_coupon(request: web.Request) -> web.Response:
-    refused = _refusal(request)
+    refused = shop_api_refusal(request)
     if refused is not None:
         return refused
     order: str | None = None

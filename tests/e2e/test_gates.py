@@ -82,12 +82,28 @@ async def test_the_email_gate_gives_up_after_three_wrong_answers(
     assert await keys(store, mia.profile.id) == []
 
 
-async def test_a_contact_nobody_asked_for_gets_the_help(make_user: UserFactory) -> None:
+async def test_an_own_contact_nobody_asked_for_is_kept_to_find_orders(
+    make_user: UserFactory, store: FunnelStore
+) -> None:
     ira = make_user("Ira", "en")
 
     [reply] = await ira.share_contact("+79161234567")
 
+    assert reply.text.startswith("Thank you! Orders placed with this number are now linked")
+    assert await keys(store, ira.profile.id) == ["phone:+79161234567"]
+
+
+async def test_someone_elses_contact_nobody_asked_for_gets_the_help(
+    make_user: UserFactory, store: FunnelStore
+) -> None:
+    ira = make_user("Ira", "en")
+
+    [reply] = await ira.share_contact("+79161234567", of_user=555)
+
     assert reply.text == "I understand the /start command. Send it to begin again."
+    async with store.transaction() as tx:
+        customer = await tx.customer_by_telegram(ira.profile.id)
+        assert customer is None or await tx.keys_of(customer.id) == []
 
 
 async def test_the_channel_gate_checks_the_subscription_when_asked(

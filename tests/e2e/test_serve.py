@@ -58,6 +58,7 @@ async def test_polling_mode_answers_and_stops_cleanly(
         "digest",
         "links",
         "health",
+        "webhooks",
         "help",
     ]
     assert "42" not in sandbox.commands

@@ -1,0 +1,1 @@
+"""Shop and carrier webhooks: verify, keep in the inbox, acknowledge; parsers for the worker."""
