@@ -185,7 +185,7 @@ def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
     payload = json.loads(body)
     needed = "token" if topic in CART_TOPICS + CHECKOUT_TOPICS else "id"
     if not isinstance(payload, dict) or needed not in payload:
-        raise Refused(422, f"a {topic} body needs its {needed!r}")
+        raise Refused(422, f"the {topic} body needs its {needed!r}")
     return Envelope(shorten(delivery_id, 100), topic)
 
 
