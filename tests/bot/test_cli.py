@@ -14,7 +14,9 @@ import pytest
 import structlog
 
 from bot.cli import EXIT_FAILURE, EXIT_USAGE, main
+from bot.database import open_database
 from bot.sandbox.server import BotApiSandbox
+from funnel.clock import SystemClock
 from funnel.definition import load_definition
 from tests.bot.test_settings import NAMES
 from tests.conftest import REPO, free_port
@@ -222,3 +224,45 @@ def test_coupons_load_into_a_pool(workdir: Path, capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().err == (
         "funnelbot: bad.txt: 1 line(s) are not coupon codes, e.g. 'not a code!'\n"
     )
+
+
+def test_check_names_each_webhook_url_to_register(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRETS", "old-secret,new-secret")
+    monkeypatch.setenv("CDEK_WEBHOOK_TOKEN", "cdek-token-0123456789")
+    monkeypatch.setenv("PUBLIC_URL", "https://bot.shop.example")
+    monkeypatch.setenv("WEBHOOK_SECRET", "telegram-secret")
+
+    assert main(["check"]) == 0
+
+    out = capsys.readouterr().out
+    assert "  shopify      https://bot.shop.example/webhooks/shopify\n" in out
+    assert "  cdek         https://bot.shop.example/webhooks/cdek/cdek-token-0123456789\n" in out
+    assert "  woocommerce  off (set WOOCOMMERCE_WEBHOOK_SECRET)\n" in out
+    assert "old-secret" not in out
+
+
+def test_replay_processes_failed_deliveries_again(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def keep_failed() -> None:
+        store = await open_database("sqlite:///var/funnel.sqlite3", SystemClock())
+        async with store.transaction() as tx:
+            body = b'{"id": 5, "order_id": 6, "updated_at": "yesterday"}'
+            inbox_id = await tx.receive("shopify", "d-1", "fulfillments/create", {}, body, 0)
+            assert inbox_id is not None
+            await tx.fail_delivery(inbox_id, "updated_at: not a time", 0)
+        await store.close()
+
+    asyncio.run(keep_failed())
+
+    assert main(["replay", "--failed"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("replayed 1: 0 processed, 1 failed\n")
+    assert "#1 shopify fulfillments/create: fulfillments/create: updated_at:" in out
+    assert main(["replay", "7"]) == EXIT_FAILURE
+    assert capsys.readouterr().err == "funnelbot: there is no delivery #7 in the inbox\n"
+    with pytest.raises(SystemExit) as usage:
+        main(["replay"])
+    assert usage.value.code == EXIT_USAGE
