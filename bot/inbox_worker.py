@@ -30,6 +30,10 @@ log = structlog.get_logger(__name__)
 
 BATCH = 100
 PRUNE_EVERY = timedelta(hours=1)
+# While acknowledgements are busy, wait this long between deliveries, at most MAX_DEFER_S in a
+# row: a burst is acknowledged at full speed and processing still advances.
+DEFER_STEP_S = 0.01
+MAX_DEFER_S = 0.1
 AfterApplied = Callable[[Applied], Awaitable[None]]
 
 
@@ -50,6 +54,7 @@ class InboxWorker:
         postbox: Postbox | None = None,
         admin_ids: Iterable[int] = (),
         retention_days: int = DEFAULT_RETENTION_DAYS,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -60,6 +65,7 @@ class InboxWorker:
         self._retention = timedelta(days=retention_days)
         self._wake = asyncio.Event()
         self._last_prune_ms: int | None = None
+        self._busy = busy
 
     def wake(self) -> None:
         self._wake.set()
@@ -74,11 +80,20 @@ class InboxWorker:
             if not batch:
                 return Outcome(processed, failed)
             for delivery in batch:
+                await self._give_way()
                 if await self.process(delivery):
                     processed += 1
                 else:
                     failed += 1
             after = batch[-1].id
+
+    async def _give_way(self) -> None:
+        """Acknowledgements first: the platforms are waiting on them, nobody waits on this.
+        This is scheduling, not timekeeping, so it sleeps in real time."""
+        waited = 0.0
+        while self._busy() and waited < MAX_DEFER_S:
+            await asyncio.sleep(DEFER_STEP_S)
+            waited += DEFER_STEP_S
 
     async def process(self, delivery: Delivery) -> bool:
         """Apply one delivery; False when it failed and was kept as failed."""

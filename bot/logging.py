@@ -84,6 +84,8 @@ def configure_logging(
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
+            # Below the level, drop the event before any other processor spends time on it.
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

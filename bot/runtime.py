@@ -32,6 +32,7 @@ from funnel.digest import DIGEST_JOB
 from funnel.postbox import Postbox
 from funnel.progress import StagePlan
 from handlers.admin import ADMIN_COMMANDS
+from handlers.webhooks.intake import Intake
 from handlers.webhooks.platforms import parsers
 from handlers.webhooks.receive import Webhooks
 
@@ -73,9 +74,11 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         },
     )
     await ensure_digest(store, clock, settings.shop_zone, settings.digest_time)
+    intake = Intake(store)
     inbox = InboxWorker(
         store, clock, parsers(), region=settings.SHOP_REGION, postbox=postbox,
         admin_ids=settings.ADMIN_IDS, retention_days=settings.WEBHOOK_RETENTION_DAYS,
+        busy=intake.busy,
     )  # fmt: skip
     dispatcher = create_dispatcher(
         store=store,
@@ -98,7 +101,7 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
             telegram=(dispatcher, bot, secret) if settings.webhook_mode else None,
             clock=clock,
             api_key=settings.SHOP_API_KEY.get_secret_value(),
-            webhooks=Webhooks(settings.webhook_secrets, inbox.wake),
+            webhooks=Webhooks(settings.webhook_secrets, inbox.wake, intake),
             bot_username=(await bot.me()).username,
         )
         runner = web.AppRunner(app, access_log=None)

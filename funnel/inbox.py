@@ -19,6 +19,18 @@ MAX_BODY_BYTES = 1_048_576
 
 
 @dataclass(frozen=True, slots=True)
+class Incoming:
+    """A verified delivery on its way into the inbox."""
+
+    platform: str
+    delivery_id: str
+    topic: str
+    headers: dict[str, str]
+    body: bytes
+    received_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
     platform: str

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from funnel.commerce import CartFacts, Entity, Happening, OrderFacts, ShipmentFacts, Stored
-from funnel.inbox import Delivery, DeliveryLine, PlatformInbox
+from funnel.inbox import Delivery, DeliveryLine, Incoming, PlatformInbox
 
 
 class InboxTransaction(Protocol):
@@ -20,6 +20,10 @@ class InboxTransaction(Protocol):
         now_ms: int,
     ) -> int | None:
         """Keep a delivery; its inbox id, or None when this delivery id was already kept."""
+        ...
+
+    async def receive_many(self, deliveries: Sequence[Incoming]) -> list[int | None]:
+        """Keep deliveries in one statement; for each, its inbox id or None if already kept."""
         ...
 
     async def note_rejection(self, platform: str, reason: str, now_ms: int) -> None: ...

@@ -9,7 +9,15 @@ from typing import Any
 
 import aiosqlite
 
-from funnel.inbox import FAILED, PENDING, PROCESSED, Delivery, DeliveryLine, PlatformInbox
+from funnel.inbox import (
+    FAILED,
+    PENDING,
+    PROCESSED,
+    Delivery,
+    DeliveryLine,
+    Incoming,
+    PlatformInbox,
+)
 
 _DELIVERY_COLUMNS = (
     "id, platform, delivery_id, topic, headers, body, received_ms, status, attempts, error"
@@ -28,14 +36,24 @@ class SqliteInboxStatements:
         body: bytes,
         now_ms: int,
     ) -> int | None:
+        incoming = Incoming(platform, delivery_id, topic, headers, body, now_ms)
+        return (await self.receive_many([incoming]))[0]
+
+    async def receive_many(self, deliveries: Sequence[Incoming]) -> list[int | None]:
+        if not deliveries:
+            return []
         rows = await self._connection.execute_fetchall(
-            "INSERT INTO inbox (platform, delivery_id, topic, headers, body, received_ms)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING id",
-            (platform, delivery_id, topic, json.dumps(headers), body, now_ms),
-        )
-        row = next(iter(rows), None)
-        return None if row is None else int(row[0])
+            "INSERT INTO inbox (platform, delivery_id, topic, headers, body, received_ms) VALUES"
+            + ",".join(["(?, ?, ?, ?, ?, ?)"] * len(deliveries))
+            + " ON CONFLICT (platform, delivery_id) DO NOTHING"
+            " RETURNING id, platform, delivery_id",
+            [value for d in deliveries for value in (
+                d.platform, d.delivery_id, d.topic, json.dumps(d.headers), d.body, d.received_ms,
+            )],
+        )  # fmt: skip
+        kept = {(platform, delivery_id): int(row_id) for row_id, platform, delivery_id in rows}
+        # The same delivery twice in one batch is kept once: only its first copy gets the id.
+        return [kept.pop((d.platform, d.delivery_id), None) for d in deliveries]
 
     async def note_rejection(self, platform: str, reason: str, now_ms: int) -> None:
         await self._connection.execute(

@@ -4,7 +4,6 @@ is not the tag's first)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from handlers.webhooks.common import (
     Unparseable,
     base64_hmac_valid,
     header,
+    json_object,
     phone_of,
     shorten,
 )
@@ -74,9 +74,7 @@ def verify(headers: Mapping[str, str], body: bytes, secrets: Sequence[str]) -> b
 
 
 def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
-    payload = json.loads(body)
-    if not isinstance(payload, dict):
-        raise Refused(422, "the body must be a JSON object")
+    payload = json_object(body)
     event, event_id = payload.get("event"), payload.get("event_id")
     if event not in TOPICS:
         raise Refused(400, f"unknown event {shorten(str(event), 60)!r}")

@@ -6,7 +6,6 @@ whatever happens to it means the original came back: it is never "delivered" to 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -14,7 +13,7 @@ from pydantic import ValidationError
 
 from funnel import commerce as c
 from funnel.commerce import Change, Happening, ShipmentFacts
-from handlers.webhooks.common import Envelope, Model, Refused, Unparseable, shorten
+from handlers.webhooks.common import Envelope, Model, Refused, Unparseable, json_object, shorten
 
 PLATFORM = "cdek"
 ORDER_STATUS = "ORDER_STATUS"
@@ -75,9 +74,7 @@ class Notification(Model):
 
 
 def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
-    payload = json.loads(body)
-    if not isinstance(payload, dict):
-        raise Refused(422, "the body must be a JSON object")
+    payload = json_object(body)
     if payload.get("type") != ORDER_STATUS:
         raise Refused(400, f"unknown type {shorten(str(payload.get('type')), 60)!r}")
     attributes = payload.get("attributes")

@@ -10,7 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from funnel.identity import normalize_phone
@@ -50,8 +52,23 @@ class Model(BaseModel):
 
 def header(headers: Mapping[str, str], name: str) -> str:
     """A header's value, its name compared without case ('' when absent)."""
+    # aiohttp's headers already ignore case; a plain dict (a stored delivery) may not.
+    found = headers.get(name)
+    if found is not None:
+        return found
     wanted = name.lower()
     return next((value for key, value in headers.items() if key.lower() == wanted), "")
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object. Raises ValueError for anything else.
+
+    orjson: acknowledging a delivery needs only this, and it is a tenth of json's cost.
+    """
+    document = orjson.loads(body)
+    if not isinstance(document, dict):
+        raise ValueError("the body is not a JSON object")
+    return document
 
 
 def link_token_in(values: Iterable[object]) -> str | None:

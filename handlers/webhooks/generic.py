@@ -30,7 +30,14 @@ from funnel.commerce import (
     shipment_ref,
 )
 from funnel.events import epoch_ms
-from handlers.webhooks.common import Envelope, Refused, Unparseable, header, phone_of
+from handlers.webhooks.common import (
+    Envelope,
+    Refused,
+    Unparseable,
+    header,
+    json_object,
+    phone_of,
+)
 
 PLATFORM = "generic"
 SIGNATURE_HEADER = "X-Funnel-Signature"
@@ -139,7 +146,7 @@ def verify(headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now:
 
 
 def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
-    json.loads(body)  # a ValueError here is answered as invalid JSON
+    json_object(body)  # a ValueError here is answered as invalid JSON
     try:
         event = GenericEvent.model_validate_json(body)
     except ValidationError as error:

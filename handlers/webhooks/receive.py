@@ -6,6 +6,7 @@ the answer comes in milliseconds and a crash after it loses nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -13,17 +14,17 @@ import structlog
 from aiohttp import web
 
 from funnel.events import epoch_ms
-from funnel.inbox import MAX_BODY_BYTES
-from funnel.store.base import FunnelStore
+from funnel.inbox import MAX_BODY_BYTES, Incoming
 from handlers.web.keys import CLOCK, STORE
 from handlers.webhooks import cdek, woocommerce
 from handlers.webhooks.common import Refused
+from handlers.webhooks.intake import Intake
 from handlers.webhooks.platforms import PLATFORMS, Platform, Signed
 
 log = structlog.get_logger(__name__)
 
 # Never kept with a delivery: proofs of authenticity and credentials.
-_SECRET_HEADER_PARTS = ("hmac", "signature", "authorization", "cookie", "token")
+_SECRET_HEADER = re.compile("hmac|signature|authorization|cookie|token", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +33,12 @@ class Webhooks:
 
     secrets: Mapping[str, tuple[str, ...]]
     wake: Callable[[], None] = field(default=lambda: None)
+    # Shared with the inbox worker, which gives way while a burst is being acknowledged.
+    intake: Intake | None = None
 
 
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
+INTAKE = web.AppKey("intake", Intake)
 
 
 def _error(status: int, reason: str) -> web.Response:
@@ -54,9 +58,7 @@ async def _read(request: web.Request) -> bytes:
 
 def _kept_headers(request: web.Request) -> dict[str, str]:
     return {
-        name: value
-        for name, value in request.headers.items()
-        if not any(part in name.lower() for part in _SECRET_HEADER_PARTS)
+        name: value for name, value in request.headers.items() if not _SECRET_HEADER.search(name)
     }
 
 
@@ -75,7 +77,7 @@ async def _handle(request: web.Request, name: str) -> web.Response:
         return _error(404, f"no webhook is enabled at {request.path}")
     store, now = request.app[STORE], request.app[CLOCK].now()
     try:
-        return await _accept(request, platform, secrets, store)
+        return await _accept(request, platform, secrets)
     except Refused as refused:
         log.warning("webhook refused", platform=name, status=refused.status, reason=refused.reason)
         async with store.transaction() as tx:
@@ -88,7 +90,7 @@ def _reason_kind(status: int) -> str:
 
 
 async def _accept(
-    request: web.Request, platform: Platform, secrets: tuple[str, ...], store: FunnelStore
+    request: web.Request, platform: Platform, secrets: tuple[str, ...]
 ) -> web.Response:
     body = await _read(request)
     if platform.name == woocommerce.PLATFORM and woocommerce.is_ping(request.headers, body):
@@ -102,13 +104,12 @@ async def _accept(
         raise Refused(415, "the content type must be application/json")
     try:
         envelope = platform.envelope(request.headers, body)
-    except (ValueError, UnicodeDecodeError):
-        raise Refused(400, "the body is not valid JSON") from None
-    async with store.transaction() as tx:
-        inbox_id = await tx.receive(
-            platform.name, envelope.delivery_id, envelope.topic, _kept_headers(request), body,
-            epoch_ms(now),
-        )  # fmt: skip
+    except ValueError:  # orjson's errors and UnicodeDecodeError are ValueErrors
+        raise Refused(400, "the body is not a valid JSON object") from None
+    inbox_id = await request.app[INTAKE].keep(
+        Incoming(platform.name, envelope.delivery_id, envelope.topic, _kept_headers(request),
+                 body, epoch_ms(now))
+    )  # fmt: skip
     if inbox_id is None:
         log.info("webhook duplicate", platform=platform.name, delivery=envelope.delivery_id)
         return web.json_response({"status": "duplicate"})
@@ -118,5 +119,8 @@ async def _accept(
 
 
 def add_routes(app: web.Application) -> None:
+    intake = app[WEBHOOKS].intake or Intake(app[STORE])
+    app[INTAKE] = intake
+    app.cleanup_ctx.append(intake.running)
     app.router.add_post("/webhooks/cdek/{secret}", _cdek)
     app.router.add_post("/webhooks/{platform}", receive)

@@ -3,7 +3,6 @@ and the REST resources of carts, checkouts, orders, refunds and fulfillments as 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -31,6 +30,7 @@ from handlers.webhooks.common import (
     Unparseable,
     base64_hmac_valid,
     header,
+    json_object,
     link_token_in,
     money,
     phone_of,
@@ -182,9 +182,9 @@ def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
     delivery_id = header(headers, "X-Shopify-Webhook-Id") or header(headers, "shopify-webhook-id")
     if not delivery_id:
         raise Refused(400, "X-Shopify-Webhook-Id is missing")
-    payload = json.loads(body)
+    payload = json_object(body)
     needed = "token" if topic in CART_TOPICS + CHECKOUT_TOPICS else "id"
-    if not isinstance(payload, dict) or needed not in payload:
+    if needed not in payload:
         raise Refused(422, f"the {topic} body needs its {needed!r}")
     return Envelope(shorten(delivery_id, 100), topic)
 

@@ -4,7 +4,6 @@ not when it is `processing`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
@@ -22,6 +21,7 @@ from handlers.webhooks.common import (
     Unparseable,
     base64_hmac_valid,
     header,
+    json_object,
     link_token_in,
     money,
     phone_of,
@@ -100,8 +100,8 @@ def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
     topic = header(headers, "X-WC-Webhook-Topic")
     if topic not in TOPICS:
         raise Refused(400, f"unknown topic {shorten(topic, 60)!r}")
-    payload = json.loads(body)
-    if not isinstance(payload, dict) or "id" not in payload or "status" not in payload:
+    payload = json_object(body)
+    if "id" not in payload or "status" not in payload:
         raise Refused(422, "an order body needs its 'id' and 'status'")
     # The delivery id names one HTTP attempt; without it the body itself is the identity.
     delivery_id = header(headers, "X-WC-Webhook-Delivery-ID") or derive_key(topic, body.hex())

@@ -163,7 +163,8 @@ async def generic_post(client: Client, clock: ManualClock, payload: object) -> t
 @pytest.mark.parametrize(
     ("payload", "status", "error"),
     [
-        (b"{not json", 400, "the body is not valid JSON"),
+        (b"{not json", 400, "the body is not a valid JSON object"),
+        (b"[1, 2]", 400, "the body is not a valid JSON object"),
         ({**ORDER_PAID, "type": "order_shipped"}, 422, "type: Input should be"),
         ({k: v for k, v in ORDER_PAID.items() if k != "order"}, 422, "needs 'order'"),
         ({**ORDER_PAID, "occurred_at": "2026-09-01T12:00:00"}, 422, "occurred_at"),
