@@ -31,6 +31,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.foundation
 	$(BIN)/python -m bench.report
 	$(BIN)/python -m bench.dispatch
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

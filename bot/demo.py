@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 from bot.app import create_bot, create_dispatcher
 from bot.database import open_database
+from bot.demo_shop import SHOP_PLATFORMS, play_shop
+from bot.demo_text import act
 from bot.messages import renderer
 from bot.sandbox.driver import SandboxUser
 from bot.sandbox.server import BotApiSandbox
@@ -138,6 +140,7 @@ async def run_demo(definition: FunnelDefinition, zone: ZoneInfo, out: TextIO) ->
                 admin_ids=[PROFILES["owner"].id],
                 report_defaults=defaults,
                 postbox=postbox,
+                webhook_platforms=SHOP_PLATFORMS,
             )
             # One update at a time, so that each scene's replies are complete when it ends.
             polling = asyncio.create_task(
@@ -148,10 +151,11 @@ async def run_demo(definition: FunnelDefinition, zone: ZoneInfo, out: TextIO) ->
             try:
                 users = {key: SandboxUser(sandbox, p) for key, p in PROFILES.items()}
                 await _play(sandbox, users, out)
+                await play_shop(store, clock, users["john"], users["owner"], out)
                 await _show_events(store, out)
                 await _import_history(store, Path(folder), clock.now(), out)
                 for title, command in OWNER_SCENES:
-                    await _act(out, title, users["owner"], command, users["owner"].send(command))
+                    await act(out, title, users["owner"], command, users["owner"].send(command))
                 await _alerts(postbox, sender, users["owner"], out)
             finally:
                 await dispatcher.stop_polling()
@@ -164,29 +168,7 @@ async def _play(sandbox: BotApiSandbox, users: dict[str, SandboxUser], out: Text
     out.write("Offline demo: the real bot talks to a sandbox Telegram on this machine.\n")
     for scene in _scenes(sandbox.bot_username):
         user = users[scene.user]
-        await _act(out, scene.title, user, scene.said, scene.act(user))
-
-
-async def _act(
-    out: TextIO,
-    title: str,
-    user: SandboxUser,
-    said: str,
-    act: Awaitable[list[SentMessage]],
-) -> None:
-    out.write(f"\n── {title}\n")
-    out.write(f"   {user.profile.first_name:>5} ▸ {said}\n")
-    for reply in await act:
-        if reply.kind != "text":
-            size = len(reply.content or b"")
-            out.write(
-                f"   {'bot':>5} ◂ [{reply.kind} {reply.file}, {size:,} bytes] {reply.text}\n"
-            )
-            continue
-        lines = reply.text.splitlines() or [""]
-        out.write(f"   {'bot':>5} ◂ {lines[0]}\n")
-        for line in lines[1:]:
-            out.write(f"   {'':>5}   {line}\n")
+        await act(out, scene.title, user, scene.said, scene.act(user))
 
 
 async def _import_history(store: FunnelStore, folder: Path, now: datetime, out: TextIO) -> None:

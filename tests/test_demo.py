@@ -35,6 +35,9 @@ async def test_the_demo_shows_the_conversation_and_the_recorded_funnel(
         ["2", "magnet_delivered"],
         ["1", "bot_reentered"],
         ["3", "bot_started"],
+        ["2", "bot_reentered"],
+        ["2", "order_created"],
+        ["2", "shipped"],
     ]
     assert [row[2] for row in rows if row[1] == "magnet_delivered"] == ["vk", "tg_post"]
     assert "bot ◂ Checklist: water" in text
@@ -45,3 +48,7 @@ async def test_the_demo_shows_the_conversation_and_the_recorded_funnel(
     assert "bot ◂ [photo funnel-" in text
     assert "Owner ▸ /digest" in text and "bot ◂ Digest for " in text
     assert text.count("⚠️ Shopify webhooks fail their signature check") == 1
+    assert "WooCommerce ▸ POST /webhooks/woocommerce  →  200" in text
+    assert "bot ◂ Done, John: your order is linked to this chat." in text
+    assert "Forger ▸ POST /webhooks/woocommerce  →  401" in text
+    assert "refused    signature 1" in text
