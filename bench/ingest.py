@@ -56,23 +56,29 @@ def server(*arguments: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
         process.wait()
 
 
-async def load(
+Prepared = list[tuple[int, bytes, dict[str, str]]]
+
+
+def prepare(first: int, count: int) -> Prepared:
+    """Deliveries first..first+count, signed before any clock starts: the load is the sending."""
+    sample = template()
+    return [(n, *delivery(sample, n)) for n in range(first, first + count)]
+
+
+async def send(
     port: int,
-    first: int,
-    count: int,
+    prepared: Prepared,
     concurrency: int,
     acknowledged: list[int] | None = None,
     third: asyncio.Event | None = None,
-) -> list[float]:
-    """Send deliveries first..first+count; the latency of each 200 in seconds."""
-    sample = template()
+) -> tuple[list[float], float]:
+    """Post the deliveries; the latency of each 200 in seconds, and the time it all took."""
     url = f"http://127.0.0.1:{port}/webhooks/shopify"
     latencies: list[float] = []
-    numbers = iter(range(first, first + count))
+    deliveries = iter(prepared)
 
     async def client(session: aiohttp.ClientSession) -> None:
-        for n in numbers:
-            body, headers = delivery(sample, n)
+        for n, body, headers in deliveries:
             started = time.perf_counter()
             try:
                 async with session.post(url, data=body, headers=headers) as response:
@@ -84,20 +90,19 @@ async def load(
                 latencies.append(time.perf_counter() - started)
                 if acknowledged is not None:
                     acknowledged.append(n)
-                    if third is not None and len(acknowledged) >= count // 3:
+                    if third is not None and len(acknowledged) >= len(prepared) // 3:
                         third.set()
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
         await asyncio.gather(*(client(session) for _ in range(concurrency)))
-    return latencies
+        return latencies, time.perf_counter() - started
 
 
 async def measure(name: str, port: int, count: int, concurrency: int) -> Run:
-    await load(port, 0, 300, concurrency)  # warm-up: connections, caches
-    started = time.perf_counter()
-    latencies = await load(port, 1_000, count, concurrency)
-    elapsed = time.perf_counter() - started
+    await send(port, prepare(0, 300), concurrency)  # warm-up: connections, caches
+    latencies, elapsed = await send(port, prepare(1_000, count), concurrency)
     if len(latencies) != count:
         raise RuntimeError(f"{name}: {count - len(latencies)} deliveries were not acknowledged")
     cuts = statistics.quantiles(latencies, n=100)
@@ -119,7 +124,8 @@ async def crash(folder: Path, count: int, concurrency: int) -> tuple[int, int, i
     acknowledged: list[int] = []
     with server("--database", f"sqlite:///{path}") as (port, process):
         third = asyncio.Event()
-        sending = asyncio.create_task(load(port, 0, count, concurrency, acknowledged, third))
+        prepared = prepare(0, count)
+        sending = asyncio.create_task(send(port, prepared, concurrency, acknowledged, third))
         await third.wait()
         os.kill(process.pid, signal.SIGKILL)
         await sending

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from funnel.customers import Customer, NewCustomer
 from funnel.events import Event, StoredEvent
+from funnel.inbox import Incoming
 from funnel.outbox import Intent, Outgoing, Policy
 from funnel.progress import Progress
 from funnel.store.base_commerce import CommerceTransaction, InboxTransaction
@@ -226,6 +227,11 @@ class FunnelStore(Protocol):
 
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers."""
+        ...
+
+    async def receive_deliveries(self, deliveries: Sequence[Incoming]) -> list[int | None]:
+        """Keep webhook deliveries atomically, outside any unit of work and as cheaply as the
+        database allows: for each, its inbox id, or None when its delivery id was kept before."""
         ...
 
     async def migrate(self, available: list[Migration]) -> list[Migration]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +24,26 @@ _DELIVERY_COLUMNS = (
 )
 
 
+def delivery_insert(deliveries: Sequence[Incoming]) -> tuple[str, list[object]]:
+    """One INSERT for them all, returning the ids of those not kept before."""
+    sql = (
+        "INSERT INTO inbox (platform, delivery_id, topic, headers, body, received_ms) VALUES"
+        + ",".join(["(?, ?, ?, ?, ?, ?)"] * len(deliveries))
+        + " ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING id, platform, delivery_id"
+    )
+    parameters: list[object] = [value for d in deliveries for value in (
+        d.platform, d.delivery_id, d.topic, json.dumps(d.headers), d.body, d.received_ms,
+    )]  # fmt: skip
+    return sql, parameters
+
+
+def delivery_ids(rows: Iterable[Any], deliveries: Sequence[Incoming]) -> list[int | None]:
+    """For each delivery, its new inbox id, or None when it was kept before."""
+    kept = {(platform, delivery_id): int(row_id) for row_id, platform, delivery_id in rows}
+    # The same delivery twice in one batch is kept once: only its first copy gets the id.
+    return [kept.pop((d.platform, d.delivery_id), None) for d in deliveries]
+
+
 class SqliteInboxStatements:
     _connection: aiosqlite.Connection
 
@@ -42,18 +62,9 @@ class SqliteInboxStatements:
     async def receive_many(self, deliveries: Sequence[Incoming]) -> list[int | None]:
         if not deliveries:
             return []
-        rows = await self._connection.execute_fetchall(
-            "INSERT INTO inbox (platform, delivery_id, topic, headers, body, received_ms) VALUES"
-            + ",".join(["(?, ?, ?, ?, ?, ?)"] * len(deliveries))
-            + " ON CONFLICT (platform, delivery_id) DO NOTHING"
-            " RETURNING id, platform, delivery_id",
-            [value for d in deliveries for value in (
-                d.platform, d.delivery_id, d.topic, json.dumps(d.headers), d.body, d.received_ms,
-            )],
-        )  # fmt: skip
-        kept = {(platform, delivery_id): int(row_id) for row_id, platform, delivery_id in rows}
-        # The same delivery twice in one batch is kept once: only its first copy gets the id.
-        return [kept.pop((d.platform, d.delivery_id), None) for d in deliveries]
+        sql, parameters = delivery_insert(deliveries)
+        rows = await self._connection.execute_fetchall(sql, parameters)
+        return delivery_ids(rows, deliveries)
 
     async def note_rejection(self, platform: str, reason: str, now_ms: int) -> None:
         await self._connection.execute(

@@ -1,5 +1,5 @@
-"""Group commit for acknowledgements: deliveries arriving together are kept in one unit of
-work, so the inbox is written once per burst instead of once per request.
+"""Group commit for acknowledgements: deliveries arriving together are kept in one atomic
+statement, so the inbox is written once per burst instead of once per request.
 
 Each request still answers only after its own delivery is committed; what it saves is the
 per-transaction cost, which otherwise caps the acknowledgements per second.
@@ -43,8 +43,7 @@ class Intake:
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                async with self._store.transaction() as tx:
-                    ids = await tx.receive_many([incoming for incoming, _ in batch])
+                ids = await self._store.receive_deliveries([incoming for incoming, _ in batch])
             except Exception as error:  # noqa: BLE001 - every waiting request gets its answer
                 for _, done in batch:
                     if not done.done():
