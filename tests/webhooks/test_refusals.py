@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from bot.app import create_web_app
+from bot.inbox_worker import InboxWorker
 from funnel.clock import ManualClock
 from funnel.inbox import MAX_BODY_BYTES
 from funnel.store.base import FunnelStore
@@ -219,3 +220,41 @@ async def test_an_oversized_body_is_413_and_never_read_whole(
     assert response.status == 413
     assert "larger than" in (await response.json())["error"]
     assert await rejections(store, "shopify") == {"too large": 1}
+
+
+async def test_generic_carts_and_shipments_keep_their_deadlines_and_amounts(
+    client: Client, clock: ManualClock, store: FunnelStore, worker: InboxWorker
+) -> None:
+    cart = {
+        "id": "evt-cart", "type": "cart_updated", "occurred_at": "2026-09-01T12:00:00+03:00",
+        "cart": {"token": "c-1", "checkout_url": "https://shop.example/checkout/c-1",
+                 "amount": "3650.00", "currency": "RUB",
+                 "items": [{"name": "Da Hong Pao", "quantity": 2, "price": "1100.00"}],
+                 "reserved_until": "2026-09-02T18:00:00+03:00"},
+    }  # fmt: skip
+    parcel = {
+        "id": "evt-parcel", "type": "ready_for_pickup",
+        "occurred_at": "2026-09-03T10:00:00+03:00",
+        "shipment": {"tracking_number": "rb 1234 5678", "carrier": "Boxberry",
+                     "order_id": "A-1", "pickup_point": "Тверская, 7",
+                     "storage_until": "2026-09-10T21:00:00+03:00",
+                     "cod_amount": "3650.00", "cod_currency": "RUB"},
+    }  # fmt: skip
+
+    assert (await generic_post(client, clock, cart))[0] == 200
+    assert (await generic_post(client, clock, parcel))[0] == 200
+    await worker.drain()
+
+    async with store.transaction() as tx:
+        kept_cart = await tx.find_cart("generic", "c-1")
+        kept_parcel = await tx.find_shipment("RB12345678")
+    assert kept_cart is not None and kept_cart.facts.reserved_until is not None
+    assert kept_cart.facts.reserved_until.isoformat() == "2026-09-02T15:00:00+00:00"
+    assert (kept_cart.facts.amount, kept_cart.facts.checkout_url) == (
+        "3650.00", "https://shop.example/checkout/c-1",
+    )  # fmt: skip
+    assert kept_cart.facts.items[0].name == "Da Hong Pao"
+    assert kept_parcel is not None and kept_parcel.facts.status == "ready_for_pickup"
+    assert (kept_parcel.facts.cod_amount, kept_parcel.facts.cod_currency) == ("3650.00", "RUB")
+    assert kept_parcel.facts.pickup_point == "Тверская, 7"
+    assert kept_parcel.facts.storage_until is not None
