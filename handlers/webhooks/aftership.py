@@ -18,6 +18,7 @@ from handlers.webhooks.common import (
     Refused,
     Unparseable,
     base64_hmac_valid,
+    first_problem,
     header,
     json_object,
     phone_of,
@@ -89,9 +90,7 @@ def parse(topic: str, body: bytes, region: str) -> list[Change]:
     try:
         notification = Notification.model_validate_json(body)
     except ValidationError as error:
-        first = error.errors()[0]
-        place = ".".join(str(part) for part in first["loc"]) or "body"
-        raise Unparseable(f"{topic}: {place}: {first['msg']}") from error
+        raise Unparseable(f"{topic}: {first_problem(error)}") from error
     tracking = notification.msg
     if notification.event != TRACKING_UPDATE or tracking.tag in SILENT_TAGS:
         return []

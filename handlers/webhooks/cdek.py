@@ -13,7 +13,15 @@ from pydantic import ValidationError
 
 from funnel import commerce as c
 from funnel.commerce import Change, Happening, ShipmentFacts
-from handlers.webhooks.common import Envelope, Model, Refused, Unparseable, json_object, shorten
+from handlers.webhooks.common import (
+    Envelope,
+    Model,
+    Refused,
+    Unparseable,
+    first_problem,
+    json_object,
+    shorten,
+)
 
 PLATFORM = "cdek"
 ORDER_STATUS = "ORDER_STATUS"
@@ -91,9 +99,7 @@ def parse(topic: str, body: bytes, region: str) -> list[Change]:
     try:
         notification = Notification.model_validate_json(body)
     except ValidationError as error:
-        first = error.errors()[0]
-        place = ".".join(str(part) for part in first["loc"]) or "body"
-        raise Unparseable(f"{topic}: {place}: {first['msg']}") from error
+        raise Unparseable(f"{topic}: {first_problem(error)}") from error
     attributes = notification.attributes
     if attributes.code in SILENT_CODES:
         return []

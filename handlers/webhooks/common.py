@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from funnel.identity import normalize_phone
 from funnel.linking import TOKEN
@@ -124,3 +124,10 @@ def base64_hmac_valid(offered: str, body: bytes, secrets: Sequence[str]) -> bool
         digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
         valid |= hmac.compare_digest(base64.b64encode(digest), wanted)
     return valid and bool(wanted)
+
+
+def first_problem(error: ValidationError) -> str:
+    """The first thing a model found wrong, as `field.path: message`."""
+    first = error.errors()[0]
+    place = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{place}: {first['msg']}"

@@ -34,6 +34,7 @@ from handlers.webhooks.common import (
     Envelope,
     Refused,
     Unparseable,
+    first_problem,
     header,
     json_object,
     phone_of,
@@ -150,9 +151,7 @@ def envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
     try:
         event = GenericEvent.model_validate_json(body)
     except ValidationError as error:
-        first = error.errors()[0]
-        place = ".".join(str(part) for part in first["loc"]) or "body"
-        raise Refused(422, f"{place}: {first['msg']}") from None
+        raise Refused(422, first_problem(error)) from None
     return Envelope(event.id, event.type)
 
 
@@ -160,7 +159,7 @@ def parse(topic: str, body: bytes, region: str) -> list[Change]:
     try:
         event = GenericEvent.model_validate_json(body)
     except ValidationError as error:
-        raise Unparseable(f"generic event: {error.errors()[0]['msg']}") from error
+        raise Unparseable(f"generic event: {first_problem(error)}") from error
     identity = Identity(
         event.customer.link_token if event.customer else None,
         phone_of([(event.customer.phone, None)], region) if event.customer else None,

@@ -29,6 +29,7 @@ from handlers.webhooks.common import (
     Refused,
     Unparseable,
     base64_hmac_valid,
+    first_problem,
     header,
     json_object,
     link_token_in,
@@ -202,13 +203,7 @@ def parse(topic: str, body: bytes, region: str) -> list[Change]:
     try:
         return parsers[topic](body, region)
     except ValidationError as error:
-        raise Unparseable(f"{topic}: {_first_error(error)}") from error
-
-
-def _first_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    place = ".".join(str(part) for part in first["loc"]) or "body"
-    return f"{place}: {first['msg']}"
+        raise Unparseable(f"{topic}: {first_problem(error)}") from error
 
 
 def _items(lines: Sequence[LineItem]) -> tuple[Item, ...]:

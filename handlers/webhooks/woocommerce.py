@@ -20,6 +20,7 @@ from handlers.webhooks.common import (
     Refused,
     Unparseable,
     base64_hmac_valid,
+    first_problem,
     header,
     json_object,
     link_token_in,
@@ -115,9 +116,7 @@ def parse(topic: str, body: bytes, region: str) -> list[Change]:
         order = Order.model_validate_json(body)
         return _order(order, region)
     except ValidationError as error:
-        first = error.errors()[0]
-        place = ".".join(str(part) for part in first["loc"]) or "body"
-        raise Unparseable(f"{topic}: {place}: {first['msg']}") from error
+        raise Unparseable(f"{topic}: {first_problem(error)}") from error
     except ValueError as error:
         raise Unparseable(f"{topic}: {error}") from error
 
