@@ -130,3 +130,29 @@ def test_secrets_are_listed_for_scrubbing_and_hidden_from_repr(
 
     assert settings.secrets() == [TOKEN, "s3cret_value"]
     assert TOKEN not in repr(settings) and "s3cret_value" not in repr(settings)
+
+
+def test_webhook_secrets_enable_their_platforms_and_are_scrubbed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRETS", " old-one , new-one ")
+    monkeypatch.setenv("CDEK_WEBHOOK_TOKEN", "cdek-path-token-0123")
+    monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", "woo,with,commas")
+
+    settings = load_settings()
+
+    assert settings.webhook_secrets == {
+        "shopify": ("old-one", "new-one"),
+        "woocommerce": ("woo,with,commas",),
+        "cdek": ("cdek-path-token-0123",),
+    }
+    assert {"old-one", "new-one", "woo,with,commas", "cdek-path-token-0123"} <= set(
+        settings.secrets()
+    )
+    assert "cdek-path-token-0123" not in repr(settings)
+
+
+def test_a_cdek_token_must_fit_a_url_path() -> None:
+    assert problem_with(CDEK_WEBHOOK_TOKEN="short") == [
+        "CDEK_WEBHOOK_TOKEN: must be 16-128 characters from A-Z, a-z, 0-9, _ and - (a URL part)"
+    ]
