@@ -13,6 +13,7 @@ from funnel.customers import local_zone
 from funnel.definition import FunnelDefinition
 from funnel.digest import DIGEST_TEMPLATE, digest
 from funnel.lead import FOLLOWUP_TEMPLATE
+from funnel.linking import token_of, with_link_token
 from funnel.magnets import with_utm
 from funnel.outbox import Outgoing
 from funnel.postbox import ALERT_TEMPLATE, Postbox
@@ -71,6 +72,9 @@ def renderer(
         label = (
             followup.button.text.get(language) or followup.button.text[definition.default_language]
         )
-        return Rendered(text, (label, with_utm(followup.button.url, magnet_id, step)))
+        async with store.transaction() as tx:
+            token = await token_of(tx, message.customer_id, time.now())
+        url = with_link_token(with_utm(followup.button.url, magnet_id, step), token)
+        return Rendered(text, (label, url))
 
     return render

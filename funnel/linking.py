@@ -13,6 +13,7 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from funnel.events import epoch_ms
 from funnel.identity import phone_key
@@ -41,6 +42,18 @@ async def issue_for_shop(store: FunnelStore, now: datetime) -> str:
     async with store.transaction() as tx:
         await tx.issue_link_token(token, None, epoch_ms(now))
     return token
+
+
+# The query parameter a shop's theme copies into the cart's attributes (tg_link).
+LINK_PARAMETER = "tg_link"
+
+
+def with_link_token(url: str, token: str) -> str:
+    """The shop URL carrying the customer's token, so the cart they fill is known as theirs."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != LINK_PARAMETER]
+    query.append((LINK_PARAMETER, token))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 async def token_of(tx: FunnelTransaction, customer_id: int, now: datetime) -> str:

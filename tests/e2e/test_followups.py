@@ -39,11 +39,17 @@ async def test_followups_arrive_on_time_with_a_tagged_offer(
     _, first, second = sandbox.messages_to(john.profile.id)
     assert first.text == "Taste what you read about: a trial set of five teas."
     assert first.date - sandbox.messages_to(john.profile.id)[0].date == timedelta(days=1)
+    async with store.transaction() as tx:
+        customer = await tx.customer_by_telegram(john.profile.id)
+        assert customer is not None
+        [token] = await tx.link_tokens_of(customer.id)
+    # The offer carries John's own link token: the cart he fills is known as his.
     assert first.buttons() == [{
         "text": "Trial set",
         "url": "https://shop.samovar.example/trial-set?utm_source=telegram&utm_medium=bot"
-               "&utm_campaign=tea_guide&utm_content=followup_1",
+               f"&utm_campaign=tea_guide&utm_content=followup_1&tg_link={token}",
     }]  # fmt: skip
+    assert second.buttons()[0]["url"].endswith(f"&tg_link={token}")
     assert second.buttons()[0]["url"].startswith(
         "https://shop.samovar.example/tea?ref=bot&utm_source=telegram"
     )

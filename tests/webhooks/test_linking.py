@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiohttp import web
@@ -14,6 +15,7 @@ from bot.app import create_web_app
 from bot.inbox_worker import InboxWorker
 from funnel.clock import ManualClock
 from funnel.customers import NewCustomer
+from funnel.linking import token_of, with_link_token
 from funnel.store.base import FunnelStore
 from handlers.webhooks.receive import Webhooks
 from tests.conftest import UserFactory
@@ -187,3 +189,30 @@ async def test_a_telegram_id_in_a_payload_is_ignored(
     await worker.drain()
 
     assert await commerce_events(store, target.id) == []
+
+
+async def test_a_cart_carrying_the_token_from_a_bot_link_is_the_customers_at_once(
+    shop: Client, worker: InboxWorker, store: FunnelStore, clock: ManualClock
+) -> None:
+    async with store.transaction() as tx:
+        john = await tx.add_customer(NewCustomer(first_seen_at=clock.now(), telegram_user_id=9))
+        token = await token_of(tx, john.id, clock.now())
+        again = await token_of(tx, john.id, clock.now())
+    offer = with_link_token("https://shop.example/tea?utm_source=telegram&tg_link=old", token)
+    body = json.dumps({
+        "id": "evt-cart-9", "type": "cart_updated", "occurred_at": clock.now().isoformat(),
+        "customer": {"link_token": parse_qs(urlsplit(offer).query)["tg_link"][0]},
+        "cart": {"token": "c-9", "amount": "10.00", "currency": "EUR"},
+    }).encode()  # fmt: skip
+    signature = generic_signature(body, int(clock.now().timestamp()))
+
+    response = await shop.post(
+        "/webhooks/generic", data=body,
+        headers={"Content-Type": "application/json", "X-Funnel-Signature": signature},
+    )  # fmt: skip
+    await worker.drain()
+
+    assert response.status == 200
+    assert again == token
+    assert offer == f"https://shop.example/tea?utm_source=telegram&tg_link={token}"
+    assert await commerce_events(store, john.id) == [("cart_updated", "generic")]
