@@ -17,6 +17,7 @@ from bot.app import create_web_app
 from bot.database import open_database
 from bot.inbox_worker import InboxWorker
 from bot.logging import configure_logging
+from bot.runtime import tune_garbage_collector
 from funnel.clock import SystemClock
 from funnel.definition import load_definition
 from funnel.progress import StagePlan
@@ -49,6 +50,7 @@ async def serve(port: int, database: str | None) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
+    tune_garbage_collector()  # as `funnelbot run` does, for both servers
     print("ready", flush=True)
     await stop.wait()  # until the benchmark kills the process
 

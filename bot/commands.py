@@ -18,7 +18,7 @@ from bot.app import create_bot
 from bot.database import migrations_dir, open_database
 from bot.demo import run_demo
 from bot.inbox_worker import InboxWorker
-from bot.runtime import serve, stop_on_signals
+from bot.runtime import serve, stop_on_signals, tune_garbage_collector
 from bot.settings import Settings
 from funnel.chart import chart_png
 from funnel.clock import SystemClock
@@ -58,6 +58,7 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> None
     if command == "run":
         stop = asyncio.Event()
         stop_on_signals(stop)
+        tune_garbage_collector()
         await serve(settings, SystemClock(), stop)
     elif command == "demo":
         await run_demo(load_definition(settings.FUNNEL_FILE), settings.shop_zone, out)
