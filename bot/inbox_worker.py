@@ -9,7 +9,7 @@ with the reason and the admins are told; `funnelbot replay` retries it after the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,7 +20,7 @@ from funnel.clock import Clock
 from funnel.commerce import Change
 from funnel.events import epoch_ms
 from funnel.inbox import DEFAULT_RETENTION_DAYS, Delivery
-from funnel.ingest import Applied, apply_changes
+from funnel.ingest import apply_changes
 from funnel.postbox import Postbox
 from funnel.store.base import FunnelStore
 from handlers.webhooks.common import Unparseable
@@ -34,7 +34,6 @@ PRUNE_EVERY = timedelta(hours=1)
 # row: a burst is acknowledged at full speed and processing still advances.
 DEFER_STEP_S = 0.01
 MAX_DEFER_S = 0.1
-AfterApplied = Callable[[Applied], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)

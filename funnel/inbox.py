@@ -13,7 +13,6 @@ PENDING = "pending"
 PROCESSED = "processed"
 FAILED = "failed"
 
-PLATFORMS = ("shopify", "woocommerce", "aftership", "cdek", "generic")
 DEFAULT_RETENTION_DAYS = 30
 MAX_BODY_BYTES = 1_048_576
 
