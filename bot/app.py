@@ -16,7 +16,6 @@ from aiohttp import web
 from bot.settings import Settings
 from funnel.clock import Clock, SystemClock
 from funnel.definition import FunnelDefinition
-from funnel.inbox import MAX_BODY_BYTES
 from funnel.postbox import Postbox
 from funnel.progress import StagePlan
 from funnel.report import DEFAULT_WINDOW_DAYS
@@ -30,7 +29,7 @@ from handlers.web.keys import API_KEY, BOT_USERNAME, CLOCK, LIMIT, STORE
 from handlers.web.middlewares import request_context
 from handlers.web.ratelimit import RateLimit
 from handlers.webhooks import receive
-from handlers.webhooks.receive import WEBHOOKS, Webhooks
+from handlers.webhooks.receive import MAX_BODY_BYTES, WEBHOOKS, Webhooks
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 

@@ -62,9 +62,11 @@ CART_RANK = {OPEN: 0, CHECKOUT: 0, COMPLETED: 1, EMPTIED: 1}
 Entity = Literal["cart", "order", "shipment"]
 
 
-def supersedes(rank: int, at_ms: int, current_rank: int, current_ms: int) -> bool:
+def supersedes(
+    ranks: dict[str, int], new: str, new_at: datetime, old: str, old_at: datetime
+) -> bool:
     """Whether a reported state replaces the stored one: higher rank, or same rank and newer."""
-    return (rank, at_ms) > (current_rank, current_ms)
+    return (ranks[new], new_at) > (ranks[old], old_at)
 
 
 @dataclass(frozen=True, slots=True)

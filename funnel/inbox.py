@@ -14,7 +14,6 @@ PROCESSED = "processed"
 FAILED = "failed"
 
 DEFAULT_RETENTION_DAYS = 30
-MAX_BODY_BYTES = 1_048_576
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,10 +58,7 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 def merge_cart(old: CartFacts, new: CartFacts) -> CartFacts:
     newer = new.updated_at >= old.updated_at
-    wins = supersedes(
-        CART_RANK[new.status], epoch_ms(new.updated_at), CART_RANK[old.status],
-        epoch_ms(old.updated_at),
-    )  # fmt: skip
+    wins = supersedes(CART_RANK, new.status, new.updated_at, old.status, old.updated_at)
     return replace(
         old,
         status=new.status if wins else old.status,
@@ -79,10 +76,7 @@ def merge_cart(old: CartFacts, new: CartFacts) -> CartFacts:
 
 def merge_order(old: OrderFacts, new: OrderFacts) -> OrderFacts:
     newer = new.updated_at >= old.updated_at
-    wins = supersedes(
-        ORDER_RANK[new.status], epoch_ms(new.updated_at), ORDER_RANK[old.status],
-        epoch_ms(old.updated_at),
-    )  # fmt: skip
+    wins = supersedes(ORDER_RANK, new.status, new.updated_at, old.status, old.updated_at)
     return replace(
         old,
         status=new.status if wins else old.status,
@@ -103,10 +97,7 @@ def merge_order(old: OrderFacts, new: OrderFacts) -> OrderFacts:
 
 
 def merge_shipment(old: ShipmentFacts, new: ShipmentFacts) -> ShipmentFacts:
-    wins = supersedes(
-        SHIPMENT_RANK[new.status], epoch_ms(new.status_at), SHIPMENT_RANK[old.status],
-        epoch_ms(old.status_at),
-    )  # fmt: skip
+    wins = supersedes(SHIPMENT_RANK, new.status, new.status_at, old.status, old.status_at)
     return replace(
         old,
         status=new.status if wins else old.status,

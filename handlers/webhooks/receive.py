@@ -14,7 +14,7 @@ import structlog
 from aiohttp import web
 
 from funnel.events import epoch_ms
-from funnel.inbox import MAX_BODY_BYTES, Incoming
+from funnel.inbox import Incoming
 from handlers.web.keys import CLOCK, STORE
 from handlers.webhooks import cdek, woocommerce
 from handlers.webhooks.common import Refused
@@ -22,6 +22,8 @@ from handlers.webhooks.intake import Intake
 from handlers.webhooks.platforms import PLATFORMS, Platform, Signed
 
 log = structlog.get_logger(__name__)
+
+MAX_BODY_BYTES = 1_048_576
 
 # Never kept with a delivery: proofs of authenticity and credentials.
 _SECRET_HEADER = re.compile("hmac|signature|authorization|cookie|token", re.IGNORECASE)

@@ -14,9 +14,8 @@ from aiohttp import web
 from bot.app import create_web_app
 from bot.inbox_worker import InboxWorker
 from funnel.clock import ManualClock
-from funnel.inbox import MAX_BODY_BYTES
 from funnel.store.base import FunnelStore
-from handlers.webhooks.receive import Webhooks
+from handlers.webhooks.receive import MAX_BODY_BYTES, Webhooks
 from tests.webhooks.conftest import SECRETS, Client, generic_signature, post, sample
 
 ORDER_PAID = {
