@@ -23,9 +23,9 @@ from funnel.reporting import DEFAULT_DROP_POINTS, ReportDefaults
 from funnel.store.base import FunnelStore
 from handlers import get_routers
 from handlers.middlewares import FloodMiddleware, LogContextMiddleware
-from handlers.web import coupons, link_tokens
+from handlers.web import coupons, link_tokens, redirect
 from handlers.web.health import healthz
-from handlers.web.keys import API_KEY, BOT_USERNAME, CLOCK, LIMIT, STORE
+from handlers.web.keys import API_KEY, BOT_USERNAME, CLOCK, DEFINITION, LIMIT, STORE
 from handlers.web.middlewares import request_context
 from handlers.web.ratelimit import RateLimit
 from handlers.webhooks import receive
@@ -86,9 +86,11 @@ def create_web_app(
     api_key: str = "",
     webhooks: Webhooks | None = None,
     bot_username: str | None = None,
+    definition: FunnelDefinition | None = None,
 ) -> web.Application:
     """The one HTTP application: health, Telegram's webhook (dispatcher, bot, secret) if given,
-    the shops' and carriers' webhooks, and the shop API (coupons, link tokens) with a key."""
+    the shops' and carriers' webhooks, the shop API (coupons, link tokens) with a key, and the
+    cart reminders' tracked links with the funnel definition."""
     # Bodies are read and size-checked by the webhook handlers themselves.
     app = web.Application(middlewares=[request_context], client_max_size=MAX_BODY_BYTES)
     app[STORE] = store
@@ -96,6 +98,9 @@ def create_web_app(
     app[WEBHOOKS] = webhooks or Webhooks({})
     app.router.add_get("/healthz", healthz)
     receive.add_routes(app)
+    if definition is not None:
+        app[DEFINITION] = definition
+        redirect.add_routes(app)
     if api_key:
         app[API_KEY] = api_key
         app[LIMIT] = RateLimit(app[CLOCK])

@@ -264,7 +264,7 @@ async def links(settings: Settings, out: TextIO) -> None:
         finally:
             await bot.session.close()
         username = me.username or str(me.id)
-    out.write(links_table(username, definition.magnets, definition.sources) + "\n")
+    out.write(links_table(username, definition.offered_magnets, definition.sources) + "\n")
     if settings.demo_mode:
         out.write(f"(set BOT_TOKEN to print links with the bot's own username for {username})\n")
 

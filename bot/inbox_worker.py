@@ -54,6 +54,7 @@ class InboxWorker:
         admin_ids: Iterable[int] = (),
         retention_days: int = DEFAULT_RETENTION_DAYS,
         busy: Callable[[], bool] = lambda: False,
+        on_applied: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -65,6 +66,8 @@ class InboxWorker:
         self._wake = asyncio.Event()
         self._last_prune_ms: int | None = None
         self._busy = busy
+        # Applying a delivery can schedule work (an abandoned-cart check): the scheduler is told.
+        self._on_applied = on_applied
 
     def wake(self) -> None:
         self._wake.set()
@@ -115,6 +118,8 @@ class InboxWorker:
                 await self._fail(delivery, f"internal error: {type(error).__name__}: {error}")
                 return False
             log.info("delivery processed", changes=len(changes), recorded=len(applied.recorded))
+            if applied.linked:
+                self._on_applied()
             return True
 
     def _parse(self, delivery: Delivery) -> list[Change]:

@@ -20,6 +20,7 @@ from bot.app import (
     create_web_app,
     report_defaults,
 )
+from bot.cart_jobs import cart_jobs
 from bot.database import open_database
 from bot.inbox_worker import InboxWorker
 from bot.jobs import digest_job, ensure_digest
@@ -27,6 +28,7 @@ from bot.messages import renderer
 from bot.scheduler import Scheduler
 from bot.sender import Pacing, Sender
 from bot.settings import Settings
+from funnel.abandonment import CartReminders
 from funnel.clock import Clock
 from funnel.definition import load_definition
 from funnel.digest import DIGEST_JOB
@@ -51,14 +53,12 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         await store.rebuild_progress(lambda done, total: None)
     bot = create_bot(settings.BOT_TOKEN.get_secret_value(), str(settings.TELEGRAM_API_URL))
     defaults = report_defaults(settings)
+    public_url = str(settings.PUBLIC_URL) if settings.PUBLIC_URL else None
+    render = renderer(store, definition, defaults, clock, settings.ADMIN_IDS, public_url)
     sender = Sender(
-        bot,
-        store,
-        clock,
-        settings.policy,
-        renderer(store, definition, defaults, clock, settings.ADMIN_IDS),
+        bot, store, clock, settings.policy, render,
         Pacing(per_second=settings.SEND_RATE_PER_SECOND),
-    )
+    )  # fmt: skip
     postbox = Postbox(store, clock, sender.wake)
     scheduler = Scheduler(
         store,
@@ -71,7 +71,8 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
                 settings.shop_zone,
                 settings.digest_time,
                 sender.wake,
-            )
+            ),
+            **cart_jobs(store, clock, CartReminders(definition.carts), sender.wake),
         },
     )
     await ensure_digest(store, clock, settings.shop_zone, settings.digest_time)
@@ -79,7 +80,7 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
     inbox = InboxWorker(
         store, clock, parsers(), region=settings.SHOP_REGION, postbox=postbox,
         admin_ids=settings.ADMIN_IDS, retention_days=settings.WEBHOOK_RETENTION_DAYS,
-        busy=intake.busy,
+        busy=intake.busy, on_applied=scheduler.wake,
     )  # fmt: skip
     dispatcher = create_dispatcher(
         store=store,
@@ -104,6 +105,7 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
             api_key=settings.SHOP_API_KEY.get_secret_value(),
             webhooks=Webhooks(settings.webhook_secrets, inbox.wake, intake),
             bot_username=(await bot.me()).username,
+            definition=definition,
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

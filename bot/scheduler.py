@@ -21,6 +21,9 @@ log = structlog.get_logger(__name__)
 JobHandler = Callable[[Job], Awaitable[None]]
 BATCH = 100
 RETRY_MS = 60_000
+# Work scheduled by a part of the bot that cannot wake the scheduler (a customer linking an
+# order in chat) waits at most this long.
+LOOK_AGAIN_MS = 60_000
 
 
 class Scheduler:
@@ -63,4 +66,6 @@ class Scheduler:
 
     async def _next_job_ms(self) -> int | None:
         async with self._store.transaction() as tx:
-            return await tx.next_job_ms()
+            due = await tx.next_job_ms()
+        soon = epoch_ms(self._clock.now()) + LOOK_AGAIN_MS
+        return soon if due is None else min(due, soon)

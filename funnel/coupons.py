@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import secrets
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,21 +32,30 @@ async def coupon_for(
     customer_id: int,
     magnet: Magnet,
     at: datetime,
+    cart: tuple[int, datetime] | None = None,
 ) -> Coupon | None:
     """The customer's coupon for the magnet: the one they already have, a code taken from the
-    pool, or a new generated one. None when the pool is empty (the admins are told)."""
-    expires = epoch_ms(at + timedelta(days=magnet.coupon_days))
+    pool, or a new generated one. None when the pool is empty (the admins are told).
+
+    For a cart's reminder (cart: its id and deadline) the code is that cart's own and expires
+    exactly at the deadline, moving with it."""
+    cart_id = None if cart is None else cart[0]
+    until = at + timedelta(days=magnet.coupon_days) if cart is None else cart[1]
+    expires = epoch_ms(until)
     pool = magnet.coupon_pool
     async with store.transaction() as tx:
-        mine = await tx.coupon_of(customer_id, magnet.id)
+        mine = await tx.coupon_of(customer_id, magnet.id, cart_id)
         if mine is not None:
-            return mine
+            if cart is None or mine.expires_ms == expires:
+                return mine
+            await tx.set_coupon_expiry(mine.code, expires)
+            return replace(mine, expires_ms=expires)
         if pool is None:
             code = generated_code(magnet.coupon_prefix)
             return await tx.add_issued_coupon(
-                code, GENERATED, customer_id, magnet.id, epoch_ms(at), expires
+                code, GENERATED, customer_id, magnet.id, epoch_ms(at), expires, cart_id
             )
-        coupon = await tx.take_coupon(pool, customer_id, magnet.id, epoch_ms(at), expires)
+        coupon = await tx.take_coupon(pool, customer_id, magnet.id, epoch_ms(at), expires, cart_id)
         left = await tx.free_coupons(pool)
     if coupon is None or left == 0:
         await postbox.alert(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from funnel.customers import pick_language
 from funnel.events import is_event_type
 from funnel.magnets import Magnet, Source
+from funnel.nudges import NUDGE_PLACEHOLDERS, CartRules
 from funnel.templates import MESSAGES, placeholders, render
 from funnel.tomlpos import locate
 
@@ -45,6 +46,7 @@ class FunnelDefinition(BaseModel):
     templates: dict[str, dict[str, str]]
     magnets: list[Magnet] = []
     sources: list[Source] = []
+    carts: CartRules = CartRules()
 
     @property
     def stage_names(self) -> list[str]:
@@ -56,6 +58,14 @@ class FunnelDefinition(BaseModel):
 
     def magnet(self, magnet_id: str) -> Magnet | None:
         return next((m for m in self.magnets if m.id == magnet_id), None)
+
+    @property
+    def offered_magnets(self) -> list[Magnet]:
+        """The magnets a link can ask for; the rest only reminders hand out."""
+        return [m for m in self.magnets if m.offered]
+
+    def offered_magnet(self, magnet_id: str | None) -> Magnet | None:
+        return next((m for m in self.offered_magnets if m.id == magnet_id), None)
 
     def text(self, message: str, language: str, **variables: object) -> str:
         """A message rendered in the language, or in the default language when it has none."""
@@ -170,6 +180,7 @@ def _meaning(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                     ),
                 )
     yield from _catalog(definition)
+    yield from _cart_nudges(definition)
     for message in MESSAGES:
         if message not in definition.templates:
             yield ("templates",), f"the {message!r} template is missing"
@@ -193,6 +204,38 @@ def _meaning(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                     ("templates", message, language),
                     f"unknown placeholder {{{sorted(unknown)[0]}}}; it can use {names}",
                 )
+
+
+def _cart_nudges(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
+    """Reminders in every language, naming only what a cart has, in order of time."""
+    previous = None
+    for step, nudge in enumerate(definition.carts.nudges):
+        where: Loc = ("carts", "nudges", step)
+        if previous is not None and nudge.delay <= previous:
+            yield (*where, "after"), "reminders must come later than the one before"
+        previous = nudge.delay
+        allowed = NUDGE_PLACEHOLDERS | ({"code"} if nudge.coupon else set())
+        texts = {"text": nudge.text} | ({"button": nudge.button} if nudge.button else {})
+        for field, variants in texts.items():
+            for language in definition.languages:
+                if language not in variants:
+                    yield (*where, field), f"no {language} text"
+        for language, text in nudge.text.items():
+            try:
+                unknown = placeholders(text) - allowed
+            except ValueError as error:
+                yield (*where, "text", language), f"malformed braces: {error}"
+                continue
+            if unknown:
+                names = ", ".join(sorted(allowed))
+                yield (
+                    (*where, "text", language),
+                    f"unknown placeholder {{{sorted(unknown)[0]}}}; it can use {names}",
+                )
+        if nudge.coupon is not None:
+            target = definition.magnet(nudge.coupon)
+            if target is None or target.kind != "coupon":
+                yield (*where, "coupon"), f"{nudge.coupon!r} is not a coupon magnet"
 
 
 def _catalog(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:

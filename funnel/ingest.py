@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
+from funnel.abandonment import watch
 from funnel.commerce import (
     CART_RANK,
     COMPLETED,
@@ -129,10 +130,11 @@ async def apply_changes(
             customer_id = await _customer_for(tx, entity, entity_id, change.facts)
         if customer_id is not None:
             await _link(tx, entity, entity_id, customer_id, applied)
+    await watch(tx, applied.linked, now_ms)
     return applied
 
 
-async def identify(tx: FunnelTransaction, customer_id: int) -> Applied:
+async def identify(tx: FunnelTransaction, customer_id: int, now: datetime) -> Applied:
     """The customer proved a link token or their phone: their waiting shop records join them."""
     applied = Applied()
     tokens = await tx.link_tokens_of(customer_id)
@@ -140,6 +142,7 @@ async def identify(tx: FunnelTransaction, customer_id: int) -> Applied:
               if key.startswith("phone:")]  # fmt: skip
     for entity, entity_id in await tx.unlinked_entities(tokens, phones):
         await _link(tx, entity, entity_id, customer_id, applied)
+    await watch(tx, applied.linked, epoch_ms(now))
     return applied
 
 

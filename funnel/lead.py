@@ -68,7 +68,7 @@ async def gate_passed(
         if key is not None:
             await tx.add_key(customer_id, key, at.isoformat())
             # A verified phone may be on orders the shop sent before the customer wrote to us.
-            await identify(tx, customer_id)
+            await identify(tx, customer_id, at)
         await tx.close_gate(customer_id)
         for event_type in (*shared, GATE_PASSED):
             await tx.record(

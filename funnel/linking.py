@@ -78,7 +78,7 @@ async def claim(store: FunnelStore, token: str, customer_id: int, now: datetime)
     async with store.transaction() as tx:
         if not await tx.claim_link_token(token, customer_id, epoch_ms(now)):
             return Claim(False, Applied())
-        return Claim(True, await identify(tx, customer_id))
+        return Claim(True, await identify(tx, customer_id, now))
 
 
 async def phone_verified(
@@ -87,4 +87,4 @@ async def phone_verified(
     """Telegram vouched for the customer's own number: orders placed with it join them."""
     async with store.transaction() as tx:
         await tx.add_key(customer_id, phone_key(phone), now.isoformat())
-        return await identify(tx, customer_id)
+        return await identify(tx, customer_id, now)

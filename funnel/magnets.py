@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from funnel.durations import Duration, duration
 from funnel.sources import DIRECT, UNKNOWN, source_from_payload
 
 SEPARATOR = "--"
@@ -34,7 +35,7 @@ class FollowUp(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    after: Annotated[str, Field(pattern=r"^\d{1,3}[mhd]$")]
+    after: Duration
     text: dict[Language, str]
     button: Button | None = None
     # A coupon magnet's id: its code goes out with this step, as {code} and {expires}.
@@ -42,8 +43,7 @@ class FollowUp(BaseModel):
 
     @property
     def delay(self) -> timedelta:
-        unit = {"m": "minutes", "h": "hours", "d": "days"}[self.after[-1]]
-        return timedelta(**{unit: int(self.after[:-1])})
+        return duration(self.after)
 
 
 class Magnet(BaseModel):
@@ -67,6 +67,8 @@ class Magnet(BaseModel):
     coupon_pool: str | None = None
     coupon_prefix: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,10}$")] = "GIFT"
     coupon_days: Annotated[int, Field(ge=1, le=365)] = 7
+    # False: no link asks for it (a cart reminder's discount); only the bot hands it out.
+    offered: bool = True
 
 
 class Source(BaseModel):
@@ -126,15 +128,15 @@ def links_table(bot_username: str, magnets: Sequence[Magnet], sources: Sequence[
     return "\n".join(f"{m:<{width_m}}  {s:<{width_s}}  {url}" for m, s, url in rows)
 
 
-def with_utm(url: str, magnet: str, step: int) -> str:
+def with_utm(url: str, campaign: str, content: str) -> str:
     """The offer's URL tagged for the shop's analytics; tags already there are kept."""
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     tags = {
         "utm_source": "telegram",
         "utm_medium": "bot",
-        "utm_campaign": magnet,
-        "utm_content": f"followup_{step + 1}",
+        "utm_campaign": campaign,
+        "utm_content": content,
     }
     for key, value in tags.items():
         query.setdefault(key, value)

@@ -41,6 +41,8 @@ class Intent:
     cancel_key: str | None = None
     quiet_hours: bool = True
     stop_on_order: bool = False
+    # A reminder about this cart: it goes only while the cart is still abandoned.
+    cart_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,8 @@ class Due:
     quiet_hours: bool
     expires_ms: int | None
     stop_on_order: bool = False
+    # Why the cart this reminds of no longer needs it (ordered, emptied, replaced), if so.
+    cart_stop: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +155,8 @@ def decide(due: Due, recipient: Recipient, now_ms: int, policy: Policy) -> Decis
         return End(CANCELLED, "the customer opted out of marketing")
     if due.stop_on_order and recipient.ordered_since_enqueued:
         return End(CANCELLED, "the customer ordered")
+    if due.cart_stop is not None:
+        return End(CANCELLED, due.cart_stop)
     earliest = now_ms
     reason = ""
     if due.kind == MARKETING and len(recipient.marketing_sent_ms) >= policy.marketing_cap:

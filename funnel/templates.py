@@ -40,6 +40,8 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "gate_channel_open": frozenset(),
     "gate_channel_check": frozenset(),
     "gate_channel_not_yet": frozenset(),
+    "cart_more_items": frozenset({"count"}),
+    "nudge_link_unknown": frozenset(),
 }
 
 
@@ -48,6 +50,9 @@ def placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
 
 
-def render(template: str, variables: Mapping[str, object]) -> str:
+def render(
+    template: str, variables: Mapping[str, object], markup: Mapping[str, str] | None = None
+) -> str:
+    """Fill the template: variables escaped, markup (HTML the bot built itself) as it is."""
     escaped = {name: html.escape(str(value)) for name, value in variables.items()}
-    return template.format_map(escaped)
+    return template.format_map(escaped | dict(markup or {}))

@@ -14,6 +14,7 @@ from funnel.inbox import Incoming
 from funnel.outbox import Intent, Outgoing, Policy
 from funnel.progress import Progress
 from funnel.store.base_commerce import CommerceTransaction, InboxTransaction
+from funnel.store.base_nudges import NudgeTransaction
 from funnel.store.migrations import Migration
 
 Progressed = Callable[[int, int], None]
@@ -106,15 +107,26 @@ class CouponTransaction(Protocol):
 
     async def load_coupons(self, pool: str, codes: Sequence[str]) -> int: ...
 
-    async def coupon_of(self, customer_id: int, magnet: str) -> Coupon | None: ...
+    async def coupon_of(
+        self, customer_id: int, magnet: str, cart_id: int | None = None
+    ) -> Coupon | None:
+        """The customer's code from the magnet: the magnet's own, or the one a cart's reminder
+        gave (each abandoned cart gets its own, expiring with that cart's deadline)."""
+        ...
 
     async def take_coupon(
-        self, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int
-    ) -> Coupon | None: ...
+        self, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int,
+        cart_id: int | None = None,
+    ) -> Coupon | None: ...  # fmt: skip
 
     async def add_issued_coupon(
-        self, code: str, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int
-    ) -> Coupon: ...
+        self, code: str, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int,
+        cart_id: int | None = None,
+    ) -> Coupon: ...  # fmt: skip
+
+    async def set_coupon_expiry(self, code: str, expires_ms: int) -> None:
+        """Move an unredeemed code's expiry, as a cart's deadline moves."""
+        ...
 
     async def free_coupons(self, pool: str) -> int: ...
 
@@ -181,6 +193,7 @@ class FunnelTransaction(
     CouponTransaction,
     InboxTransaction,
     CommerceTransaction,
+    NudgeTransaction,
     Protocol,
 ):
     """Reads and writes that commit together or not at all.
@@ -192,6 +205,8 @@ class FunnelTransaction(
     async def customer_by_telegram(self, telegram_user_id: int) -> Customer | None: ...
 
     async def customer_by_key(self, key: str) -> Customer | None: ...
+
+    async def customer_by_id(self, customer_id: int) -> Customer | None: ...
 
     async def add_customer(self, new: NewCustomer, keys: Sequence[str] = ()) -> Customer: ...
 

@@ -28,6 +28,7 @@ from funnel.store.sqlite_commerce import SqliteCommerceStatements
 from funnel.store.sqlite_coupons import SqliteCouponStatements
 from funnel.store.sqlite_gates import SqliteGateStatements
 from funnel.store.sqlite_inbox import SqliteInboxStatements, delivery_ids, delivery_insert
+from funnel.store.sqlite_nudges import SqliteNudgeStatements
 from funnel.store.sqlite_outbox import SqliteOutboxStatements
 from funnel.store.sqlite_progress import CALENDAR, COHORT, ProgressKeeper
 
@@ -268,6 +269,7 @@ class SqliteTransaction(
     SqliteCouponStatements,
     SqliteInboxStatements,
     SqliteCommerceStatements,
+    SqliteNudgeStatements,
 ):
     def __init__(
         self, connection: aiosqlite.Connection, clock: Clock, keeper: ProgressKeeper | None
@@ -292,6 +294,13 @@ class SqliteTransaction(
             f"SELECT {_CUSTOMER_COLUMNS} FROM customers"
             " WHERE id = (SELECT customer_id FROM customer_keys WHERE key = ?)",
             (key,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _customer(row)
+
+    async def customer_by_id(self, customer_id: int) -> Customer | None:
+        async with self._connection.execute(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE id = ?", (customer_id,)
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None else _customer(row)

@@ -25,36 +25,47 @@ class SqliteCouponStatements:
         )
         return self._connection.total_changes - before
 
-    async def coupon_of(self, customer_id: int, magnet: str) -> Coupon | None:
+    async def coupon_of(
+        self, customer_id: int, magnet: str, cart_id: int | None = None
+    ) -> Coupon | None:
         rows = await self._connection.execute_fetchall(
-            "SELECT code, pool, expires_ms FROM coupons WHERE customer_id = ? AND magnet = ?",
-            (customer_id, magnet),
+            "SELECT code, pool, expires_ms FROM coupons WHERE customer_id = ? AND magnet = ?"
+            " AND coalesce(cart_id, 0) = ?",
+            (customer_id, magnet, cart_id or 0),
         )
         row = next(iter(rows), None)
         return None if row is None else Coupon(str(row[0]), str(row[1]), row[2])
 
     async def take_coupon(
-        self, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int
-    ) -> Coupon | None:
+        self, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int,
+        cart_id: int | None = None,
+    ) -> Coupon | None:  # fmt: skip
         """A free code from the pool, now the customer's; None when the pool is empty."""
         rows = await self._connection.execute_fetchall(
-            "UPDATE coupons SET customer_id = ?, magnet = ?, issued_ms = ?, expires_ms = ?"
-            " WHERE code = (SELECT code FROM coupons WHERE pool = ? AND customer_id IS NULL"
-            " ORDER BY code LIMIT 1) RETURNING code",
-            (customer_id, magnet, now_ms, expires_ms, pool),
+            "UPDATE coupons SET customer_id = ?, magnet = ?, issued_ms = ?, expires_ms = ?,"
+            " cart_id = ? WHERE code = (SELECT code FROM coupons WHERE pool = ?"
+            " AND customer_id IS NULL ORDER BY code LIMIT 1) RETURNING code",
+            (customer_id, magnet, now_ms, expires_ms, cart_id, pool),
         )
         row = next(iter(rows), None)
         return None if row is None else Coupon(str(row[0]), pool, expires_ms)
 
     async def add_issued_coupon(
-        self, code: str, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int
-    ) -> Coupon:
+        self, code: str, pool: str, customer_id: int, magnet: str, now_ms: int, expires_ms: int,
+        cart_id: int | None = None,
+    ) -> Coupon:  # fmt: skip
         await self._connection.execute(
-            "INSERT INTO coupons (code, pool, customer_id, magnet, issued_ms, expires_ms)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (code, pool, customer_id, magnet, now_ms, expires_ms),
+            "INSERT INTO coupons (code, pool, customer_id, magnet, issued_ms, expires_ms,"
+            " cart_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (code, pool, customer_id, magnet, now_ms, expires_ms, cart_id),
         )
         return Coupon(code, pool, expires_ms)
+
+    async def set_coupon_expiry(self, code: str, expires_ms: int) -> None:
+        await self._connection.execute(
+            "UPDATE coupons SET expires_ms = ? WHERE code = ? AND redeemed_ms IS NULL",
+            (expires_ms, code),
+        )
 
     async def free_coupons(self, pool: str) -> int:
         rows = await self._connection.execute_fetchall(

@@ -31,6 +31,17 @@ from funnel.outbox import (
 from funnel.store.base import Job, OutboxHealth
 
 DAY_MS = 86_400_000
+# A cart reminder is checked against its cart when it falls due: the cart still open, no order
+# by the customer since the cart started, its series not ended (by an order, or a newer cart).
+_CART_STOP = (
+    "CASE WHEN o.cart_id IS NULL THEN NULL"
+    " WHEN k.status NOT IN ('open', 'checkout') THEN 'the cart was ordered or emptied'"
+    " WHEN EXISTS (SELECT 1 FROM events e WHERE e.customer_id = o.customer_id"
+    " AND e.type IN ('order_created', 'order_paid') AND e.occurred_ms >= k.created_ms)"
+    " THEN 'the customer ordered'"
+    " WHEN coalesce(a.active, 0) = 0 THEN 'the cart''s reminders ended'"
+    " END"
+)
 
 
 class SqliteOutboxStatements:
@@ -42,8 +53,8 @@ class SqliteOutboxStatements:
         """The row's id; with a dedupe key already used, the id of that earlier row."""
         cursor = await self._connection.execute(
             "INSERT INTO outbox (customer_id, template, variables, kind, quiet_hours,"
-            " stop_on_order, due_ms, expires_ms, dedupe_key, cancel_key, created_ms)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+            " stop_on_order, due_ms, expires_ms, dedupe_key, cancel_key, created_ms, cart_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
             (
                 intent.customer_id,
                 intent.template,
@@ -56,6 +67,7 @@ class SqliteOutboxStatements:
                 intent.dedupe_key,
                 intent.cancel_key,
                 now_ms,
+                intent.cart_id,
             ),
         )
         inserted, row_id = cursor.rowcount == 1, cursor.lastrowid
@@ -103,8 +115,11 @@ class SqliteOutboxStatements:
             " c.blocked, c.opted_out, o.stop_on_order, o.stop_on_order AND EXISTS"
             " (SELECT 1 FROM events e"
             " WHERE e.customer_id = o.customer_id AND e.type IN ('order_created', 'order_paid')"
-            " AND e.occurred_ms >= o.created_ms)"
+            " AND e.occurred_ms >= o.created_ms),"
+            f" {_CART_STOP}"
             " FROM outbox o JOIN customers c ON c.id = o.customer_id"
+            " LEFT JOIN carts k ON k.id = o.cart_id"
+            " LEFT JOIN abandoned_carts a ON a.cart_id = o.cart_id"
             " WHERE o.status = ? AND o.due_ms <= ?"
             " ORDER BY o.kind = 'marketing', o.due_ms, o.id LIMIT ?",
             (PENDING, now_ms, limit),
@@ -116,7 +131,7 @@ class SqliteOutboxStatements:
         for row in rows:
             (row_id, customer, template, variables, kind, quiet, expires, attempts,
              chat, language, zone, blocked, opted_out, stop_on_order,
-             ordered) = row  # fmt: skip
+             ordered, cart_stop) = row  # fmt: skip
             if chat is None:
                 await self._finish(row_id, FAILED, "the customer has no Telegram chat", now_ms)
                 continue
@@ -127,7 +142,7 @@ class SqliteOutboxStatements:
                 tuple(sent_recently.get(customer, ())),
                 bool(ordered),
             )
-            due = Due(kind, bool(quiet), expires, stop_on_order=bool(stop_on_order))
+            due = Due(kind, bool(quiet), expires, bool(stop_on_order), cart_stop)
             decision = decide(due, recipient, now_ms, policy)
             if isinstance(decision, End):
                 await self._finish(row_id, decision.status, decision.reason, now_ms)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from aiogram import F, Router
 
-from handlers.admin import export, health, help, links, reports, webhooks
+from handlers.admin import export, health, help, links, nudges, reports, webhooks
 
 # (command, description) as the admins' command menu shows them.
 ADMIN_COMMANDS = [
@@ -18,6 +18,7 @@ ADMIN_COMMANDS = [
     ("links", "Deep links for every magnet and source"),
     ("health", "Uptime, database, last events"),
     ("webhooks", "Shop and carrier deliveries, failures, refusals"),
+    ("nudges", "Abandoned carts: reminded, clicked, recovered, lift"),
     ("help", "All admin commands"),
 ]
 
@@ -33,6 +34,7 @@ def create_admin_router(admin_ids: Iterable[int]) -> Router:
         links.create_router(),
         health.create_router(),
         webhooks.create_router(),
+        nudges.create_router(),
         help.create_router(),
     )
     return router

@@ -26,6 +26,10 @@ happened in it, mixing cohorts.
 <b>Links</b>
 /links — the t.me link for every magnet and source in the funnel file
 
+<b>Abandoned carts</b>
+/nudges [days] — carts abandoned, reminded, clicked and recovered (with revenue), overall and
+per step, and the recovery rate against the holdout (last 30 days by default)
+
 <b>Operations</b>
 /health — uptime, database size, event counts, last event per platform
 /webhooks — deliveries per platform, failures with their reason, refused requests;

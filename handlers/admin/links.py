@@ -13,7 +13,7 @@ from handlers.admin.replies import block
 
 async def on_links(message: Message, bot: Bot, definition: FunnelDefinition) -> None:
     me = await bot.me()
-    table = links_table(me.username or str(me.id), definition.magnets, definition.sources)
+    table = links_table(me.username or str(me.id), definition.offered_magnets, definition.sources)
     await message.answer(block("Links: magnet, source, link", table))
 
 

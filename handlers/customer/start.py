@@ -52,7 +52,7 @@ async def on_start(
     if is_token(command.args):
         await _link_order(message, event_from_user, store, definition, command.args or "", key)
         return
-    asked = read_payload(command.args, definition.magnets)
+    asked = read_payload(command.args, definition.offered_magnets)
     entry = await enter(
         store,
         Visitor(event_from_user.id, event_from_user.language_code),
@@ -75,12 +75,12 @@ async def on_start(
         template = "welcome" if entry.first_touch else "welcome_back"
         await message.answer(definition.text(template, entry.language, first_name=name))
         return
-    magnet = definition.magnet(asked.magnet)
+    magnet = definition.offered_magnet(asked.magnet)
     await magnet_requested(store, entry.customer.id, asked, magnet, message.date, key)
     if magnet is None:
         available = "\n".join(
             f"• {m.title.get(entry.language) or m.title[definition.default_language]}"
-            for m in definition.magnets
+            for m in definition.offered_magnets
         )
         await message.answer(
             definition.text("magnet_unknown", entry.language, first_name=name, magnets=available),
@@ -165,7 +165,7 @@ def magnet_keyboard(definition: FunnelDefinition, language: str) -> InlineKeyboa
                 callback_data=f"{MAGNET_BUTTON}{m.id}",
             )
         ]
-        for m in definition.magnets
+        for m in definition.offered_magnets
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -183,7 +183,7 @@ async def on_magnet_button(
     report_defaults: ReportDefaults,
 ) -> None:
     language = definition.language_for(event_from_user.language_code)
-    magnet = definition.magnet((callback.data or "").removeprefix(MAGNET_BUTTON))
+    magnet = definition.offered_magnet((callback.data or "").removeprefix(MAGNET_BUTTON))
     if magnet is None or not isinstance(callback.message, Message):
         await callback.answer(definition.text("button_expired", language), show_alert=True)
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from funnel.clock import Clock
+from funnel.definition import FunnelDefinition
 from funnel.store.base import FunnelStore
 from handlers.web.ratelimit import RateLimit
 
@@ -13,3 +14,4 @@ CLOCK = web.AppKey("clock", Clock)
 API_KEY = web.AppKey("api_key", str)
 LIMIT = web.AppKey("limit", RateLimit)
 BOT_USERNAME = web.AppKey("bot_username", str)
+DEFINITION = web.AppKey("definition", FunnelDefinition)

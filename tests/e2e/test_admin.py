@@ -248,7 +248,7 @@ async def test_links_lists_every_magnet_and_source(
 
     lines = reply.text.splitlines()
     assert lines[0] == "Links: magnet, source, link"
-    assert len(lines) == 1 + len(definition.magnets) * len(definition.sources)
+    assert len(lines) == 1 + len(definition.offered_magnets) * len(definition.sources)
     assert lines[1].split() == [
         "tea_guide", "vk", "https://t.me/funnel_sandbox_bot?start=tea_guide--vk",
     ]  # fmt: skip

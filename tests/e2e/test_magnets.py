@@ -53,9 +53,22 @@ async def test_an_unknown_magnet_gets_the_welcome_and_the_list(
     assert reply.text.startswith(
         "Hello, Mia! That gift isn't here, but these are:\n• Tea guide\n• Five brewing tips\n"
     )
-    assert reply.text.count("\n• ") == len(definition.magnets)
+    assert reply.text.count("\n• ") == len(definition.offered_magnets)
     events = await events_of(store, mia.profile.id)
     assert events[1].event.properties == {"magnet": "unknown", "asked": "old_offer"}
+
+
+async def test_a_magnet_only_reminders_hand_out_cannot_be_asked_for_by_link(
+    make_user: UserFactory, store: FunnelStore
+) -> None:
+    mia = make_user("Mia", "en")
+
+    [reply] = await mia.start("cart_rescue--vk")
+
+    assert reply.text.startswith("Hello, Mia! That gift isn't here")
+    assert "CART-" not in reply.text and "5% off" not in reply.text
+    events = await events_of(store, mia.profile.id)
+    assert events[1].event.properties == {"magnet": "unknown", "asked": "cart_rescue"}
 
 
 async def test_a_magnet_button_delivers_it_without_a_new_start(

@@ -59,6 +59,7 @@ async def test_polling_mode_answers_and_stops_cleanly(
         "links",
         "health",
         "webhooks",
+        "nudges",
         "help",
     ]
     assert "42" not in sandbox.commands
