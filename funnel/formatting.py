@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, get_timezone_location
-from babel.numbers import UnknownCurrencyError, format_currency
+from babel.numbers import format_currency
 
 from funnel.commerce import Item
 
@@ -17,8 +17,8 @@ ITEMS_SHOWN = 3
 
 
 def money(amount: str | None, currency: str | None, language: str) -> str:
-    """1 990,00 ₽ in Russian, RUB1,990.00 in English; the bare amount when it is not a number or
-    the currency is unknown."""
+    """1 990,00 ₽ in Russian, RUB1,990.00 in English; the amount as sent when it is not a
+    number, and without a symbol when the currency is missing."""
     if amount is None:
         return ""
     try:
@@ -27,10 +27,7 @@ def money(amount: str | None, currency: str | None, language: str) -> str:
         return amount
     if not currency:
         return str(value)
-    try:
-        return str(format_currency(value, currency.upper(), locale=language))
-    except UnknownCurrencyError:
-        return f"{value} {currency}"
+    return str(format_currency(value, currency.upper(), locale=language))
 
 
 def moment(at: datetime, zone: ZoneInfo, language: str, *, name_zone: bool) -> str:
