@@ -151,7 +151,8 @@ async def run_demo(definition: FunnelDefinition, zone: ZoneInfo, out: TextIO) ->
             try:
                 users = {key: SandboxUser(sandbox, p) for key, p in PROFILES.items()}
                 await _play(sandbox, users, out)
-                await play_shop(store, clock, users["john"], users["owner"], out)
+                await play_shop(store, clock, bot, definition, zone, users["john"],
+                                users["owner"], out)  # fmt: skip
                 await _show_events(store, out)
                 await _import_history(store, Path(folder), clock.now(), out)
                 for title, command in OWNER_SCENES:

@@ -1,6 +1,6 @@
 """The demo's shop: a WooCommerce order and a CDEK parcel posted, signed, to the real web server
 on loopback, tied to John when he opens the thank-you page's link, and a forged delivery
-refused. What the owner sees in /webhooks ends it."""
+refused; the owner looks at /webhooks. Then John's abandoned cart (bot.demo_cart)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,24 @@ import json
 import secrets
 from datetime import datetime, timedelta
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 import aiohttp
+from aiogram import Bot
 from aiohttp import web
 
 from bot.app import create_web_app
+from bot.demo_cart import ShopSite, play_cart
 from bot.demo_text import act
 from bot.inbox_worker import InboxWorker
 from bot.sandbox.driver import SandboxUser
-from funnel.clock import Clock
+from funnel.clock import Clock, ManualClock
+from funnel.definition import FunnelDefinition
 from funnel.store.base import FunnelStore
 from handlers.webhooks.platforms import parsers
 from handlers.webhooks.receive import Webhooks
 
-SHOP_PLATFORMS = ("woocommerce", "cdek")
+SHOP_PLATFORMS = ("woocommerce", "cdek", "generic")
 
 
 def _order(token: str, at: datetime) -> dict[str, object]:
@@ -53,13 +57,20 @@ def _parcel(at: datetime) -> dict[str, object]:
 
 
 async def play_shop(
-    store: FunnelStore, clock: Clock, john: SandboxUser, owner: SandboxUser, out: TextIO
-) -> None:
-    woo_secret, cdek_token, api_key = (secrets.token_urlsafe(24) for _ in range(3))
-    worker = InboxWorker(store, clock, parsers(), region="RU")
-    webhooks = Webhooks({"woocommerce": (woo_secret,), "cdek": (cdek_token,)}, worker.wake)
-    app = create_web_app(store=store, clock=clock, api_key=api_key, webhooks=webhooks,
-                         bot_username=john.sandbox.bot_username)  # fmt: skip
+    store: FunnelStore, clock: Clock, bot: Bot, definition: FunnelDefinition, zone: ZoneInfo,
+    john: SandboxUser, owner: SandboxUser, out: TextIO,
+) -> None:  # fmt: skip
+    woo_secret, cdek_token, generic_secret, api_key = (secrets.token_urlsafe(24) for _ in range(4))
+    # The shop's side runs on a clock the demo can move forward, for the abandoned cart's hour.
+    shop_clock = ManualClock(clock.now())
+    worker = InboxWorker(store, shop_clock, parsers(), region="RU")
+    webhooks = Webhooks(
+        {"woocommerce": (woo_secret,), "cdek": (cdek_token,), "generic": (generic_secret,)},
+        worker.wake,
+    )
+    app = create_web_app(store=store, clock=shop_clock, api_key=api_key, webhooks=webhooks,
+                         bot_username=john.sandbox.bot_username,
+                         definition=definition)  # fmt: skip
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -91,9 +102,11 @@ async def play_shop(
             forged = {**headers, "X-WC-Webhook-Signature": "Zm9yZ2Vk"}
             await _post(http, out, f"{base}/webhooks/woocommerce", body, forged, "Forger")
             await worker.drain()
-        await act(
-            out, "The owner checks the webhooks", owner, "/webhooks", owner.send("/webhooks")
-        )
+            await act(
+                out, "The owner checks the webhooks", owner, "/webhooks", owner.send("/webhooks")
+            )
+            shop = ShopSite(http, base, generic_secret, worker, shop_clock)
+            await play_cart(store, bot, shop, john, owner, definition, zone, out)
     finally:
         await runner.cleanup()
 

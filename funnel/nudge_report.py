@@ -26,12 +26,10 @@ class NudgeReport:
         return self.arms.get(name) or ArmTotals(name, 0, 0, 0, 0, 0, 0)
 
 
-async def nudge_report(
-    tx: FunnelTransaction, since_ms: int, until_ms: int, days: int
-) -> NudgeReport:
-    arms = {row.arm: row for row in await tx.arm_totals(since_ms, until_ms)}
-    steps = await tx.step_totals(since_ms, until_ms)
-    revenue = totals_by_currency(await tx.recovered_revenue(since_ms, until_ms))
+async def nudge_report(tx: FunnelTransaction, since_ms: int, days: int) -> NudgeReport:
+    arms = {row.arm: row for row in await tx.arm_totals(since_ms)}
+    steps = await tx.step_totals(since_ms)
+    revenue = totals_by_currency(await tx.recovered_revenue(since_ms))
     return NudgeReport(days, arms, steps, revenue)
 
 

@@ -38,6 +38,12 @@ async def test_the_demo_shows_the_conversation_and_the_recorded_funnel(
         ["2", "bot_reentered"],
         ["2", "order_created"],
         ["2", "shipped"],
+        ["2", "cart_updated"],
+        ["2", "cart_abandoned"],
+        ["2", "message_sent"],
+        ["2", "nudge_clicked"],
+        ["2", "order_created"],
+        ["2", "cart_recovered"],
     ]
     assert [row[2] for row in rows if row[1] == "magnet_delivered"] == ["vk", "tg_post"]
     assert "bot ◂ Checklist: water" in text
@@ -52,3 +58,8 @@ async def test_the_demo_shows_the_conversation_and_the_recorded_funnel(
     assert "bot ◂ Done, John: your order is linked to this chat." in text
     assert "Forger ▸ POST /webhooks/woocommerce  →  401" in text
     assert "refused    signature 1" in text
+    assert "bot ◂ You left Da Hong Pao, 100 g, Gaiwan, 120 ml (RUB3,280.00) in your cart." in text
+    assert "[Back to my cart] → http://127.0.0.1:" in text
+    assert "→  302 https://shop.samovar.example/checkout/1?utm_source=telegram" in text
+    assert "recovered                 1   via the link 1" in text
+    assert "recovered revenue    3,280.00 RUB" in text

@@ -134,7 +134,7 @@ class SqliteNudgeStatements:
         )
         return bool(list(rows))
 
-    async def arm_totals(self, since_ms: int, until_ms: int) -> list[ArmTotals]:
+    async def arm_totals(self, since_ms: int) -> list[ArmTotals]:
         rows = await self._connection.execute_fetchall(
             "SELECT a.arm, count(*),"
             " sum(EXISTS (SELECT 1 FROM nudges n WHERE n.cart_id = a.cart_id)),"
@@ -142,29 +142,29 @@ class SqliteNudgeStatements:
             " WHERE n.cart_id = a.cart_id AND o.status = 'sent')),"
             " sum(EXISTS (SELECT 1 FROM nudges n WHERE n.cart_id = a.cart_id AND n.clicks > 0)),"
             " sum(a.recovered_ms IS NOT NULL), sum(a.recovered_via = 'link')"
-            " FROM abandoned_carts a WHERE a.abandoned_ms >= ? AND a.abandoned_ms < ?"
+            " FROM abandoned_carts a WHERE a.abandoned_ms >= ?"
             " GROUP BY a.arm ORDER BY a.arm",
-            (since_ms, until_ms),
+            (since_ms,),
         )
         return [ArmTotals(str(r[0]), *(int(v or 0) for v in r[1:])) for r in rows]
 
-    async def step_totals(self, since_ms: int, until_ms: int) -> list[StepTotals]:
+    async def step_totals(self, since_ms: int) -> list[StepTotals]:
         rows = await self._connection.execute_fetchall(
             "SELECT a.arm, n.step, count(*), sum(o.status = 'sent'), sum(n.clicks > 0),"
             " sum(a.recovered_ms IS NOT NULL AND a.recovered_step = n.step)"
             " FROM nudges n JOIN abandoned_carts a ON a.cart_id = n.cart_id"
             " LEFT JOIN outbox o ON o.id = n.outbox_id"
-            " WHERE a.abandoned_ms >= ? AND a.abandoned_ms < ?"
+            " WHERE a.abandoned_ms >= ?"
             " GROUP BY a.arm, n.step ORDER BY a.arm, n.step",
-            (since_ms, until_ms),
+            (since_ms,),
         )
         return [StepTotals(str(r[0]), *(int(v or 0) for v in r[1:])) for r in rows]
 
-    async def recovered_revenue(self, since_ms: int, until_ms: int) -> list[Recovery]:
+    async def recovered_revenue(self, since_ms: int) -> list[Recovery]:
         rows = await self._connection.execute_fetchall(
             "SELECT recovered_amount, recovered_currency FROM abandoned_carts"
             " WHERE recovered_ms IS NOT NULL AND arm <> ?"
-            " AND abandoned_ms >= ? AND abandoned_ms < ?",
-            (HOLDOUT, since_ms, until_ms),
+            " AND abandoned_ms >= ?",
+            (HOLDOUT, since_ms),
         )
         return [Recovery(amount, currency) for amount, currency in rows]

@@ -29,9 +29,7 @@ async def on_nudges(
     days = int(argument) if argument else DEFAULT_DAYS
     now = clock.now()
     async with store.transaction() as tx:
-        report = await nudge_report(
-            tx, epoch_ms(now - timedelta(days=days)), epoch_ms(now) + 1, days
-        )
+        report = await nudge_report(tx, epoch_ms(now - timedelta(days=days)), days)
     blocks = [
         block(f"Abandoned carts, last {days} days", summary_text(report)),
         block("Recovery rate against the holdout", lift_text(report)),

@@ -51,7 +51,7 @@ async def test_a_click_is_counted_and_redirected_and_the_order_recovered_via_the
         "currency": "RUB",
     }  # fmt: skip
     async with store.transaction() as tx:
-        report = await nudge_report(tx, 0, 2**62, 30)
+        report = await nudge_report(tx, 0, 30)
     summary = summary_text(report)
     assert "reminded (sent)           1" in summary
     assert "recovered                 1   via the link 1" in summary
@@ -178,7 +178,7 @@ async def test_held_out_carts_get_nothing_and_show_the_lift(
         recovered = await events_of(store, person.customer_id, "cart_recovered")
         assert len(recovered) == (0 if out else 1)
     async with store.transaction() as tx:
-        report = await nudge_report(tx, 0, 2**62, 30)
+        report = await nudge_report(tx, 0, 30)
     controls = sum(held)
     assert lift_text(report).splitlines() == [
         f"reminded   100.0 %  ({8 - controls}/{8 - controls})",
