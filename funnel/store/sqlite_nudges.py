@@ -21,6 +21,8 @@ _ABANDONED_COLUMNS = (
 # When a reminder touched the customer: when it went out, or (withheld, expired, cancelled)
 # when it came due.
 _TOUCH = "coalesce(CASE WHEN o.status = 'sent' THEN o.finished_ms END, n.due_ms)"
+_SENT = "CASE WHEN o.status = 'sent' THEN 1 ELSE 0 END"
+_CLICKED = "CASE WHEN n.clicks > 0 THEN 1 ELSE 0 END"
 
 
 def _abandoned(row: Sequence[Any]) -> Abandoned:
@@ -136,22 +138,24 @@ class SqliteNudgeStatements:
 
     async def arm_totals(self, since_ms: int) -> list[ArmTotals]:
         rows = await self._connection.execute_fetchall(
-            "SELECT a.arm, count(*),"
-            " sum(EXISTS (SELECT 1 FROM nudges n WHERE n.cart_id = a.cart_id)),"
-            " sum(EXISTS (SELECT 1 FROM nudges n JOIN outbox o ON o.id = n.outbox_id"
-            " WHERE n.cart_id = a.cart_id AND o.status = 'sent')),"
-            " sum(EXISTS (SELECT 1 FROM nudges n WHERE n.cart_id = a.cart_id AND n.clicks > 0)),"
-            " sum(a.recovered_ms IS NOT NULL), sum(a.recovered_via = 'link')"
-            " FROM abandoned_carts a WHERE a.abandoned_ms >= ?"
-            " GROUP BY a.arm ORDER BY a.arm",
-            (since_ms,),
+            "SELECT a.arm, count(*), count(t.cart_id),"
+            " sum(CASE WHEN t.sent > 0 THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN t.clicked > 0 THEN 1 ELSE 0 END), count(a.recovered_ms),"
+            " sum(CASE WHEN a.recovered_via = 'link' THEN 1 ELSE 0 END)"
+            " FROM abandoned_carts a LEFT JOIN (SELECT n.cart_id,"
+            f" sum({_SENT}) AS sent, sum({_CLICKED}) AS clicked"
+            " FROM nudges n LEFT JOIN outbox o ON o.id = n.outbox_id"
+            " WHERE n.cart_id IN (SELECT cart_id FROM abandoned_carts WHERE abandoned_ms >= ?)"
+            " GROUP BY n.cart_id) t ON t.cart_id = a.cart_id"
+            " WHERE a.abandoned_ms >= ? GROUP BY a.arm ORDER BY a.arm",
+            (since_ms, since_ms),
         )
         return [ArmTotals(str(r[0]), *(int(v or 0) for v in r[1:])) for r in rows]
 
     async def step_totals(self, since_ms: int) -> list[StepTotals]:
         rows = await self._connection.execute_fetchall(
-            "SELECT a.arm, n.step, count(*), sum(o.status = 'sent'), sum(n.clicks > 0),"
-            " sum(a.recovered_ms IS NOT NULL AND a.recovered_step = n.step)"
+            f"SELECT a.arm, n.step, count(*), sum({_SENT}), sum({_CLICKED}),"
+            " sum(CASE WHEN a.recovered_step = n.step THEN 1 ELSE 0 END)"
             " FROM nudges n JOIN abandoned_carts a ON a.cart_id = n.cart_id"
             " LEFT JOIN outbox o ON o.id = n.outbox_id"
             " WHERE a.abandoned_ms >= ?"

@@ -6,12 +6,19 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
+from aiogram import Bot
 
+from bot.messages import renderer
 from bot.sandbox.server import BotApiSandbox
+from bot.sender import Pacing, Sender
 from funnel.clock import ManualClock
+from funnel.definition import FunnelDefinition
 from funnel.nudge_report import lift_text, nudge_report, steps_text, summary_text
 from funnel.nudges import in_holdout
+from funnel.outbox import Policy, QuietHours
+from funnel.reporting import ReportDefaults
 from funnel.store.base import FunnelStore
+from tests.conftest import SHOP_ZONE
 from tests.nudges.conftest import CHECKOUT, PUBLIC_URL, Buyer, Client, Runner, Shop, events_of
 
 Buyers = Callable[..., Awaitable[Buyer]]
@@ -186,3 +193,24 @@ async def test_held_out_carts_get_nothing_and_show_the_lift(
         "lift      +0.0 pp",
         "(fewer than 30 held-out carts: too few to tell yet)",
     ]
+
+
+async def test_without_a_public_url_the_button_leads_straight_to_the_checkout(
+    shop: Shop, buyers: Buyers, runner: Runner, sandbox: BotApiSandbox, store: FunnelStore,
+    bot: Bot, clock: ManualClock, definition: FunnelDefinition,
+) -> None:  # fmt: skip
+    defaults = ReportDefaults(SHOP_ZONE, 30, 5.0)
+    runner.sender = Sender(
+        bot, store, clock, Policy(QuietHours.parse("22:00-09:00"), 3, SHOP_ZONE),
+        renderer(store, definition, defaults, clock), Pacing(), jitter=lambda: 0.0,
+    )  # fmt: skip
+    john = await buyers()
+    await shop.cart(john, "c-1")
+
+    await runner.run(timedelta(hours=2))
+
+    [reminder] = sandbox.messages_to(john.telegram_id)
+    assert reminder.buttons()[0]["url"] == (
+        f"{CHECKOUT}c-1?utm_source=telegram&utm_medium=bot&utm_campaign=abandoned_cart"
+        "&utm_content=reminder_1"
+    )
