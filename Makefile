@@ -32,6 +32,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.report
 	$(BIN)/python -m bench.dispatch
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.nudges
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -15,7 +15,9 @@ def cart_jobs(
 ) -> dict[str, JobHandler]:
     async def cart_idle(job: Job) -> None:
         async with store.transaction() as tx:
-            await reminders.cart_idle(tx, int(job.payload["cart_id"]), clock.now())
+            enqueued = await reminders.cart_idle(tx, int(job.payload["cart_id"]), clock.now())
+        if enqueued:
+            wake_sender()
 
     async def cart_nudge(job: Job) -> None:
         async with store.transaction() as tx:

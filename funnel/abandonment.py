@@ -81,21 +81,21 @@ class CartReminders:
     def __init__(self, rules: CartRules) -> None:
         self._rules = rules
 
-    async def cart_idle(self, tx: FunnelTransaction, cart_id: int, now: datetime) -> None:
+    async def cart_idle(self, tx: FunnelTransaction, cart_id: int, now: datetime) -> bool:
         """Has the cart been idle long enough to count as abandoned? Then start its series,
-        or (for a cart already abandoned and since updated) move the series along."""
+        or (for a cart already abandoned and since updated) move the series along. Returns
+        whether a reminder was enqueued (a first step due at once goes in the same unit)."""
         cart = await tx.cart_by_id(cart_id)
         if cart is None or cart.customer_id is None or cart.facts.status not in (OPEN, CHECKOUT):
-            return
-        now_ms = epoch_ms(now)
+            return False
         since = abandoned_at(cart.facts.updated_at, self._rules)
-        if epoch_ms(since) > now_ms:
+        if epoch_ms(since) > epoch_ms(now):
             await tx.schedule(
                 CART_IDLE_JOB, f"cart:{cart_id}:idle", epoch_ms(since), {"cart_id": cart_id}
             )
-            return
+            return False
         if await tx.ordered_since(cart.customer_id, epoch_ms(cart.facts.created_at)):
-            return
+            return False
         row = await tx.abandoned_cart(cart_id)
         if row is None:
             row = await self._abandon(tx, cart, cart.customer_id, since)
@@ -103,8 +103,7 @@ class CartReminders:
             # The shop moved its reservation: the deadline in the next reminder follows it.
             row = replace(row, deadline_ms=epoch_ms(cart.facts.reserved_until))
             await tx.save_abandoned(row)
-        if row.active:
-            await self._plan(tx, row, cart, now_ms)
+        return row.active and await self.nudge_due(tx, cart_id, now)
 
     async def _abandon(
         self, tx: FunnelTransaction, cart: Stored[CartFacts], customer_id: int, since: datetime
