@@ -159,7 +159,20 @@ def check(settings: Settings, out: TextIO) -> None:
         nth = f" (occurrence {stage.occurrence})" if stage.occurrence > 1 else ""
         out.write(f"    {number}. {stage.name:<10} ← {reached_by}{nth}\n")
     out.write(f"  templates:   {', '.join(sorted(definition.templates))}\n")
+    out.write(f"  cart reminders: {_carts_summary(definition, settings)}\n")
     _check_webhooks(settings, out)
+
+
+def _carts_summary(definition: FunnelDefinition, settings: Settings) -> str:
+    carts = definition.carts
+    if not carts.nudges:
+        return "none (add [[carts.nudges]] to the funnel file)"
+    steps = ", ".join(step.after + (" with a coupon" if step.coupon else "")
+                      for step in carts.nudges)  # fmt: skip
+    links = "tracked links" if settings.PUBLIC_URL else "direct links (no PUBLIC_URL)"
+    return (
+        f"after {carts.abandoned_after} idle: {steps}; holdout {carts.holdout_percent} %; {links}"
+    )
 
 
 _SECRET_SETTING = {

@@ -78,6 +78,10 @@ def test_check_summarizes_a_valid_configuration(capsys: pytest.CaptureFixture[st
     assert "mode:        offline demo (no BOT_TOKEN)" in out
     assert "1. started    ← bot_started" in out
     assert "8. repeat     ← order_paid (occurrence 2)" in out
+    assert (
+        "cart reminders: after 1h idle: 1h, 20h with a coupon; holdout 0 %; "
+        "direct links (no PUBLIC_URL)"
+    ) in out
 
 
 def test_check_reports_a_bad_setting_in_one_line(
