@@ -111,13 +111,6 @@ async def customers_with_tokens(store: FunnelStore, count: int, now: datetime) -
     return tokens
 
 
-async def drain_jobs(scheduler: Scheduler) -> int:
-    ran = 0
-    while done := await scheduler.run_due():
-        ran += done
-    return ran
-
-
 async def claim_all(store: FunnelStore, now_ms: int) -> tuple[int, float]:
     claimed = 0
     began = time.perf_counter()
@@ -166,7 +159,7 @@ async def phases(
 
     clock.advance(timedelta(hours=1))
     began = time.perf_counter()
-    jobs = await drain_jobs(scheduler)
+    jobs = await scheduler.run_all_due()
     elapsed = time.perf_counter() - began
     async with store.transaction() as tx:
         health = await tx.outbox_health(epoch_ms(clock.now()))
@@ -196,7 +189,7 @@ async def phases(
     for n, token in enumerate(tokens[:orders]):
         async with store.transaction() as tx:
             await apply_changes(tx, [order(n, token, clock.now())], "generic", 0, clock.now())
-    jobs = await drain_jobs(scheduler)
+    jobs = await scheduler.run_all_due()
     elapsed = time.perf_counter() - began
     print(f"orders:         {orders:,} orders applied and attributed ({jobs:,} jobs) "
           f"{orders / elapsed:,.0f}/s")  # fmt: skip

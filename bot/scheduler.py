@@ -59,6 +59,13 @@ class Scheduler:
                 await tx.finish_job(job)
         return len(jobs)
 
+    async def run_all_due(self) -> int:
+        """Run due jobs until none is left due now (a job may schedule another for now)."""
+        total = 0
+        while ran := await self.run_due():
+            total += ran
+        return total
+
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             if not await self.run_due():

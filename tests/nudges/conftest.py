@@ -188,8 +188,9 @@ class Runner:
         self.sender = sender
 
     async def settle(self) -> None:
-        while await self.scheduler.run_due() + await self.sender.drain():
-            pass
+        busy = True
+        while busy:
+            busy = bool(await self.scheduler.run_all_due() + await self.sender.drain())
 
     async def run(self, later: timedelta) -> None:
         end = epoch_ms(self.clock.now() + later)
