@@ -98,7 +98,7 @@ class CartReminders:
             return False
         row = await tx.abandoned_cart(cart_id)
         if row is None:
-            row = await self._abandon(tx, cart, cart.customer_id, since)
+            row = await self._abandon(tx, cart, cart.customer_id, since, now)
         elif row.active and cart.facts.reserved_until is not None:
             # The shop moved its reservation: the deadline in the next reminder follows it.
             row = replace(row, deadline_ms=epoch_ms(cart.facts.reserved_until))
@@ -106,8 +106,9 @@ class CartReminders:
         return row.active and await self.nudge_due(tx, cart_id, now)
 
     async def _abandon(
-        self, tx: FunnelTransaction, cart: Stored[CartFacts], customer_id: int, since: datetime
-    ) -> Abandoned:
+        self, tx: FunnelTransaction, cart: Stored[CartFacts], customer_id: int, since: datetime,
+        now: datetime,
+    ) -> Abandoned:  # fmt: skip
         """Record the abandonment and choose its arm: a newer cart takes over the customer's
         running series; after a series, the cooldown; otherwise nudged or held out."""
         rules = self._rules
@@ -122,7 +123,7 @@ class CartReminders:
             older = running[-1]
             row = replace(row, arm=older.arm, next_step=older.next_step)
             for other in running:
-                await self._end(tx, other, REPLACED, epoch_ms(since))
+                await self._end(tx, other, REPLACED, epoch_ms(now))
         elif last_touch is not None and epoch_ms(since) < last_touch + _ms(rules.cooldown):
             row = replace(row, arm=COOLDOWN, active=False, ended_reason=IN_COOLDOWN)
         await tx.save_abandoned(row)
