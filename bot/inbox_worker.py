@@ -66,7 +66,8 @@ class InboxWorker:
         self._wake = asyncio.Event()
         self._last_prune_ms: int | None = None
         self._busy = busy
-        # Applying a delivery can schedule work (an abandoned-cart check): the scheduler is told.
+        # Applying a delivery schedules work (a cart check, a parcel message): the scheduler is
+        # told.
         self._on_applied = on_applied
 
     def wake(self) -> None:
@@ -118,7 +119,7 @@ class InboxWorker:
                 await self._fail(delivery, f"internal error: {type(error).__name__}: {error}")
                 return False
             log.info("delivery processed", changes=len(changes), recorded=len(applied.recorded))
-            if applied.linked:
+            if changes:
                 self._on_applied()
             return True
 

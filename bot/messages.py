@@ -19,8 +19,10 @@ from funnel.lead import FOLLOWUP_TEMPLATE
 from funnel.linking import token_of, with_link_token
 from funnel.magnets import with_utm
 from funnel.outbox import Outgoing
+from funnel.parcel_text import parcel_text
 from funnel.postbox import ALERT_TEMPLATE, Postbox
 from funnel.progress import StagePlan
+from funnel.relay import PICKUP_TEMPLATE, STATUS_TEMPLATE
 from funnel.reporting import ReportDefaults
 from funnel.store.base import FunnelStore
 from funnel.templates import render as render_text
@@ -58,6 +60,8 @@ def renderer(
             return await followup(message, language)
         if message.template == NUDGE_TEMPLATE:
             return await cart_nudge(message, language)
+        if message.template in (STATUS_TEMPLATE, PICKUP_TEMPLATE):
+            return await parcel(message, language)
         return Rendered(definition.text(message.template, language, **message.variables))
 
     async def followup(message: Outgoing, language: str) -> Rendered:
@@ -86,6 +90,18 @@ def renderer(
         tagged = with_utm(followup.button.url, magnet_id, f"followup_{step + 1}")
         url = with_link_token(tagged, token)
         return Rendered(text, (label, url))
+
+    async def parcel(message: Outgoing, language: str) -> Rendered:
+        # Written when sent: the pickup point or the deadline may have come in since.
+        status = message.variables.get("status") if message.template == STATUS_TEMPLATE else None
+        zone = local_zone(message.time_zone, defaults.zone)
+        async with store.transaction() as tx:
+            text = await parcel_text(
+                tx, definition.delivery, int(message.variables["shipment_id"]),
+                None if status is None else str(status), language,
+                definition.default_language, zone, message.time_zone is not None,
+            )  # fmt: skip
+        return Rendered(text)
 
     async def cart_nudge(message: Outgoing, language: str) -> Rendered:
         # The cart as it is now: an update since the reminder was queued shows in it.

@@ -6,7 +6,9 @@ import asyncio
 import gc
 import signal
 from contextlib import suppress
+from datetime import timedelta
 
+import aiohttp
 import structlog
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest
@@ -25,6 +27,7 @@ from bot.database import open_database
 from bot.inbox_worker import InboxWorker
 from bot.jobs import digest_job, ensure_digest
 from bot.messages import renderer
+from bot.parcel_jobs import STALE_PARCELS_JOB, ensure_stale_poll, parcel_jobs, stale_parcel_job
 from bot.scheduler import Scheduler
 from bot.sender import Pacing, Sender
 from bot.settings import Settings
@@ -34,7 +37,9 @@ from funnel.definition import load_definition
 from funnel.digest import DIGEST_JOB
 from funnel.postbox import Postbox
 from funnel.progress import StagePlan
+from funnel.relay import ParcelRelay
 from handlers.admin import ADMIN_COMMANDS
+from handlers.webhooks.cdek_api import CdekApi
 from handlers.webhooks.intake import Intake
 from handlers.webhooks.platforms import parsers
 from handlers.webhooks.receive import Webhooks
@@ -60,6 +65,7 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         Pacing(per_second=settings.SEND_RATE_PER_SECOND),
     )  # fmt: skip
     postbox = Postbox(store, clock, sender.wake)
+    relay = ParcelRelay(definition.delivery, settings.shop_zone, settings.policy.quiet.end)
     scheduler = Scheduler(
         store,
         clock,
@@ -73,15 +79,25 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
                 sender.wake,
             ),
             **cart_jobs(store, clock, CartReminders(definition.carts), sender.wake),
+            **parcel_jobs(store, clock, relay, postbox, settings.ADMIN_IDS, sender.wake),
         },
     )
     await ensure_digest(store, clock, settings.shop_zone, settings.digest_time)
     intake = Intake(store)
+    http = aiohttp.ClientSession()
     inbox = InboxWorker(
         store, clock, parsers(), region=settings.SHOP_REGION, postbox=postbox,
         admin_ids=settings.ADMIN_IDS, retention_days=settings.WEBHOOK_RETENTION_DAYS,
         busy=intake.busy, on_applied=scheduler.wake,
     )  # fmt: skip
+    if settings.cdek_polling:
+        api = CdekApi(http, str(settings.CDEK_API_URL), settings.CDEK_CLIENT_ID,
+                      settings.CDEK_CLIENT_SECRET.get_secret_value(), clock)  # fmt: skip
+        scheduler.add(STALE_PARCELS_JOB, stale_parcel_job(
+            store, clock, api, timedelta(hours=settings.STALE_PARCEL_HOURS), postbox,
+            settings.ADMIN_IDS, inbox.wake,
+        ))  # fmt: skip
+        await ensure_stale_poll(store, clock)
     dispatcher = create_dispatcher(
         store=store,
         clock=clock,
@@ -128,6 +144,7 @@ async def serve(settings: Settings, clock: Clock, stop: asyncio.Event) -> None:
         if runner is not None:
             await runner.cleanup()
         await bot.session.close()
+        await http.close()
         await store.close()
 
 

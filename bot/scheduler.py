@@ -32,11 +32,15 @@ class Scheduler:
     ) -> None:
         self._store = store
         self._clock = clock
-        self._handlers = handlers
+        self._handlers = dict(handlers)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
         self._wake.set()
+
+    def add(self, kind: str, handler: JobHandler) -> None:
+        """A job kind that depends on something built after the scheduler (an API client)."""
+        self._handlers[kind] = handler
 
     async def run_due(self) -> int:
         """Run every job due now; returns how many ran."""

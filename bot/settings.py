@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     CDEK_WEBHOOK_TOKEN: SecretStr = SecretStr("")
     GENERIC_WEBHOOK_SECRETS: SecretStr = SecretStr("")
     WEBHOOK_RETENTION_DAYS: Annotated[int, Field(ge=1, le=3650)] = 30
+    CDEK_CLIENT_ID: str = ""
+    CDEK_CLIENT_SECRET: SecretStr = SecretStr("")
+    CDEK_API_URL: AnyHttpUrl = AnyHttpUrl("https://api.cdek.ru")
+    STALE_PARCEL_HOURS: Annotated[int, Field(ge=1, le=720)] = 24
 
     @field_validator("BOT_TOKEN")
     @classmethod
@@ -184,12 +188,18 @@ class Settings(BaseSettings):
                 enabled[platform] = values
         return enabled
 
+    @property
+    def cdek_polling(self) -> bool:
+        """Stale CDEK parcels are looked up when both API credentials are set."""
+        return bool(self.CDEK_CLIENT_ID and self.CDEK_CLIENT_SECRET.get_secret_value())
+
     def secrets(self) -> list[str]:
         """Every secret value, so that logging can scrub them wherever they appear."""
         values = [
             self.BOT_TOKEN.get_secret_value(),
             self.WEBHOOK_SECRET.get_secret_value(),
             self.SHOP_API_KEY.get_secret_value(),
+            self.CDEK_CLIENT_SECRET.get_secret_value(),
         ]
         values += [secret for group in self.webhook_secrets.values() for secret in group]
         return [value for value in values if value]

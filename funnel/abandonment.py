@@ -8,12 +8,11 @@ is about to go. Every function runs inside the caller's unit of work.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from funnel.commerce import CHECKOUT, OPEN, CartFacts, Entity, OrderFacts, Stored
+from funnel.commerce import CHECKOUT, OPEN, CartFacts, OrderFacts, Stored
 from funnel.durations import duration
 from funnel.events import Event, epoch_ms, from_epoch_ms
 from funnel.magnets import with_utm
@@ -58,21 +57,6 @@ def tagged_checkout(url: str, step: int) -> str:
 
 def cancel_key(cart_id: int) -> str:
     return f"nudges:{cart_id}"
-
-
-async def watch(tx: FunnelTransaction, linked: Iterable[tuple[Entity, int]], now_ms: int) -> None:
-    """A linked cart changed: look at it again once it has been idle long enough (the job
-    knows how long). A linked order arrived or changed: see what it ends and recovers."""
-    for entity, entity_id in linked:
-        if entity == "cart":
-            cart = await tx.cart_by_id(entity_id)
-            if cart is not None:
-                due = max(epoch_ms(cart.facts.updated_at), now_ms)
-                payload = {"cart_id": entity_id}
-                await tx.schedule(CART_IDLE_JOB, f"cart:{entity_id}:idle", due, payload)
-        elif entity == "order":
-            payload = {"order_id": entity_id}
-            await tx.schedule(ORDER_PLACED_JOB, f"order:{entity_id}:placed", now_ms, payload)
 
 
 class CartReminders:

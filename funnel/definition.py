@@ -18,6 +18,7 @@ from funnel.customers import pick_language
 from funnel.events import is_event_type
 from funnel.magnets import Magnet, Source
 from funnel.nudges import NUDGE_PLACEHOLDERS, CartRules
+from funnel.parcels import PARCEL_PLACEHOLDERS, TOLD_STATUSES, DeliveryRules
 from funnel.templates import MESSAGES, placeholders, render
 from funnel.tomlpos import locate
 
@@ -47,6 +48,7 @@ class FunnelDefinition(BaseModel):
     magnets: list[Magnet] = []
     sources: list[Source] = []
     carts: CartRules = CartRules()
+    delivery: DeliveryRules = DeliveryRules()
 
     @property
     def stage_names(self) -> list[str]:
@@ -181,6 +183,7 @@ def _meaning(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                 )
     yield from _catalog(definition)
     yield from _cart_nudges(definition)
+    yield from _delivery(definition)
     for message in MESSAGES:
         if message not in definition.templates:
             yield ("templates",), f"the {message!r} template is missing"
@@ -206,6 +209,46 @@ def _meaning(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
                 )
 
 
+def _delivery(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
+    """Parcel messages for known statuses, in every language, naming only what a parcel has."""
+    rules = definition.delivery
+    for field in ("urgent", "alert_on"):
+        for index, status in enumerate(getattr(rules, field)):
+            if status not in TOLD_STATUSES:
+                yield ("delivery", field, index), f"{status!r} is not a delivery status"
+    texts: dict[Loc, dict[str, str]] = {
+        ("delivery", "messages", status): variants for status, variants in rules.messages.items()
+    }
+    for status in rules.messages:
+        if status not in TOLD_STATUSES:
+            known = ", ".join(TOLD_STATUSES)
+            yield ("delivery", "messages", status), f"{status!r} is not one of {known}"
+    for field in ("pickup_reminder", "cod_note"):
+        if getattr(rules, field):
+            texts[("delivery", field)] = getattr(rules, field)
+    for where, variants in texts.items():
+        for loc, problem in _texts(variants, definition.languages, PARCEL_PLACEHOLDERS):
+            yield (*where, *loc), problem
+
+
+def _texts(
+    variants: dict[str, str], languages: list[str], allowed: frozenset[str]
+) -> Iterator[tuple[Loc, str]]:
+    """A text's variants: one per language, each naming only what it may."""
+    for language in languages:
+        if language not in variants:
+            yield (), f"no {language} text"
+    for language, text in variants.items():
+        try:
+            unknown = placeholders(text) - allowed
+        except ValueError as error:
+            yield (language,), f"malformed braces: {error}"
+            continue
+        if unknown:
+            names = ", ".join(sorted(allowed))
+            yield (language,), f"unknown placeholder {{{sorted(unknown)[0]}}}; it can use {names}"
+
+
 def _cart_nudges(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
     """Reminders in every language, naming only what a cart has, in order of time."""
     previous = None
@@ -215,23 +258,11 @@ def _cart_nudges(definition: FunnelDefinition) -> Iterator[tuple[Loc, str]]:
             yield (*where, "after"), "reminders must come later than the one before"
         previous = nudge.delay
         allowed = NUDGE_PLACEHOLDERS | ({"code"} if nudge.coupon else set())
-        texts = {"text": nudge.text} | ({"button": nudge.button} if nudge.button else {})
-        for field, variants in texts.items():
-            for language in definition.languages:
-                if language not in variants:
-                    yield (*where, field), f"no {language} text"
-        for language, text in nudge.text.items():
-            try:
-                unknown = placeholders(text) - allowed
-            except ValueError as error:
-                yield (*where, "text", language), f"malformed braces: {error}"
-                continue
-            if unknown:
-                names = ", ".join(sorted(allowed))
-                yield (
-                    (*where, "text", language),
-                    f"unknown placeholder {{{sorted(unknown)[0]}}}; it can use {names}",
-                )
+        for loc, problem in _texts(nudge.text, definition.languages, allowed):
+            yield (*where, "text", *loc), problem
+        if nudge.button is not None:
+            for loc, problem in _texts(nudge.button, definition.languages, frozenset()):
+                yield (*where, "button", *loc), problem
         if nudge.coupon is not None:
             target = definition.magnet(nudge.coupon)
             if target is None or target.kind != "coupon":

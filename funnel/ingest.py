@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-from funnel.abandonment import watch
 from funnel.commerce import (
     CART_RANK,
     COMPLETED,
@@ -29,6 +28,7 @@ from funnel.commerce import (
 from funnel.events import Event, epoch_ms
 from funnel.identity import phone_key
 from funnel.store.base import FunnelTransaction
+from funnel.watch import watch
 
 T = TypeVar("T")
 COMMERCE_KEY_PREFIX = "commerce:"
@@ -121,16 +121,19 @@ async def apply_changes(
     """Merge each change into its entity, keep its events, and link what can be linked."""
     applied = Applied()
     now_ms = epoch_ms(now)
+    shipments = []
     for change in changes:
         entity = entity_of(change.facts)
         entity_id, customer_id = await _save(tx, change.facts, now_ms)
+        if entity == "shipment":
+            shipments.append(entity_id)
         for happening in change.events:
             await tx.add_happening(happening, platform, entity, entity_id, inbox_id)
         if customer_id is None:
             customer_id = await _customer_for(tx, entity, entity_id, change.facts)
         if customer_id is not None:
             await _link(tx, entity, entity_id, customer_id, applied)
-    await watch(tx, applied.linked, now_ms)
+    await watch(tx, applied.linked, shipments, now_ms)
     return applied
 
 
@@ -142,7 +145,7 @@ async def identify(tx: FunnelTransaction, customer_id: int, now: datetime) -> Ap
               if key.startswith("phone:")]  # fmt: skip
     for entity, entity_id in await tx.unlinked_entities(tokens, phones):
         await _link(tx, entity, entity_id, customer_id, applied)
-    await watch(tx, applied.linked, epoch_ms(now))
+    await watch(tx, applied.linked, (), epoch_ms(now))
     return applied
 
 

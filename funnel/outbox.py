@@ -43,6 +43,9 @@ class Intent:
     stop_on_order: bool = False
     # A reminder about this cart: it goes only while the cart is still abandoned.
     cart_id: int | None = None
+    # A message about this shipment (its id) in this status: it goes only while the parcel is
+    # still in that status.
+    shipment: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +82,8 @@ class Due:
     quiet_hours: bool
     expires_ms: int | None
     stop_on_order: bool = False
-    # Why the cart this reminds of no longer needs it (ordered, emptied, replaced), if so.
-    cart_stop: str | None = None
+    # Why what it is about no longer needs it (a cart ordered, a parcel moved on), if so.
+    stale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +158,8 @@ def decide(due: Due, recipient: Recipient, now_ms: int, policy: Policy) -> Decis
         return End(CANCELLED, "the customer opted out of marketing")
     if due.stop_on_order and recipient.ordered_since_enqueued:
         return End(CANCELLED, "the customer ordered")
-    if due.cart_stop is not None:
-        return End(CANCELLED, due.cart_stop)
+    if due.stale is not None:
+        return End(CANCELLED, due.stale)
     earliest = now_ms
     reason = ""
     if due.kind == MARKETING and len(recipient.marketing_sent_ms) >= policy.marketing_cap:

@@ -15,6 +15,7 @@ from funnel.outbox import Intent, Outgoing, Policy
 from funnel.progress import Progress
 from funnel.store.base_commerce import CommerceTransaction, InboxTransaction
 from funnel.store.base_nudges import NudgeTransaction
+from funnel.store.base_parcels import ParcelTransaction
 from funnel.store.migrations import Migration
 
 Progressed = Callable[[int, int], None]
@@ -194,6 +195,7 @@ class FunnelTransaction(
     InboxTransaction,
     CommerceTransaction,
     NudgeTransaction,
+    ParcelTransaction,
     Protocol,
 ):
     """Reads and writes that commit together or not at all.

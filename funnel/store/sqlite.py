@@ -30,6 +30,7 @@ from funnel.store.sqlite_gates import SqliteGateStatements
 from funnel.store.sqlite_inbox import SqliteInboxStatements, delivery_ids, delivery_insert
 from funnel.store.sqlite_nudges import SqliteNudgeStatements
 from funnel.store.sqlite_outbox import SqliteOutboxStatements
+from funnel.store.sqlite_parcels import SqliteParcelStatements
 from funnel.store.sqlite_progress import CALENDAR, COHORT, ProgressKeeper
 
 BUSY_TIMEOUT_MS = 5_000
@@ -270,6 +271,7 @@ class SqliteTransaction(
     SqliteInboxStatements,
     SqliteCommerceStatements,
     SqliteNudgeStatements,
+    SqliteParcelStatements,
 ):
     def __init__(
         self, connection: aiosqlite.Connection, clock: Clock, keeper: ProgressKeeper | None

@@ -163,6 +163,19 @@ class SqliteCommerceStatements:
         row = await self._one(f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE ref = ?", (ref,))
         return None if row is None else _shipment(row)
 
+    async def shipment_by_id(self, shipment_id: int) -> Stored[ShipmentFacts] | None:
+        row = await self._one(
+            f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE id = ?", (shipment_id,)
+        )
+        return None if row is None else _shipment(row)
+
+    async def waiting_at_pickup(self) -> list[Stored[ShipmentFacts]]:
+        rows = await self._connection.execute_fetchall(
+            f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE status = 'ready_for_pickup'"
+            " ORDER BY status_ms"
+        )
+        return [_shipment(row) for row in rows]
+
     async def save_shipment(
         self,
         facts: ShipmentFacts,

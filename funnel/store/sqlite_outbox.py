@@ -33,8 +33,11 @@ from funnel.store.base import Job, OutboxHealth
 DAY_MS = 86_400_000
 # A cart reminder is checked against its cart when it falls due: the cart still open, no order
 # by the customer since the cart started, its series not ended (by an order, or a newer cart).
-_CART_STOP = (
-    "CASE WHEN o.cart_id IS NULL THEN NULL"
+# A parcel message is checked against the parcel: still in the status it tells of.
+_STALE = (
+    "CASE WHEN o.shipment_id IS NOT NULL AND s.status <> o.shipment_status"
+    " THEN 'the parcel moved on'"
+    " WHEN o.cart_id IS NULL THEN NULL"
     " WHEN k.status NOT IN ('open', 'checkout') THEN 'the cart was ordered or emptied'"
     " WHEN EXISTS (SELECT 1 FROM events e WHERE e.customer_id = o.customer_id"
     " AND e.type IN ('order_created', 'order_paid') AND e.occurred_ms >= k.created_ms)"
@@ -53,8 +56,9 @@ class SqliteOutboxStatements:
         """The row's id; with a dedupe key already used, the id of that earlier row."""
         cursor = await self._connection.execute(
             "INSERT INTO outbox (customer_id, template, variables, kind, quiet_hours,"
-            " stop_on_order, due_ms, expires_ms, dedupe_key, cancel_key, created_ms, cart_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+            " stop_on_order, due_ms, expires_ms, dedupe_key, cancel_key, created_ms, cart_id,"
+            " shipment_id, shipment_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
             (
                 intent.customer_id,
                 intent.template,
@@ -68,6 +72,7 @@ class SqliteOutboxStatements:
                 intent.cancel_key,
                 now_ms,
                 intent.cart_id,
+                *(intent.shipment or (None, None)),
             ),
         )
         inserted, row_id = cursor.rowcount == 1, cursor.lastrowid
@@ -116,10 +121,11 @@ class SqliteOutboxStatements:
             " (SELECT 1 FROM events e"
             " WHERE e.customer_id = o.customer_id AND e.type IN ('order_created', 'order_paid')"
             " AND e.occurred_ms >= o.created_ms),"
-            f" {_CART_STOP}"
+            f" {_STALE}"
             " FROM outbox o JOIN customers c ON c.id = o.customer_id"
             " LEFT JOIN carts k ON k.id = o.cart_id"
             " LEFT JOIN abandoned_carts a ON a.cart_id = o.cart_id"
+            " LEFT JOIN shipments s ON s.id = o.shipment_id"
             " WHERE o.status = ? AND o.due_ms <= ?"
             " ORDER BY o.kind = 'marketing', o.due_ms, o.id LIMIT ?",
             (PENDING, now_ms, limit),
@@ -131,7 +137,7 @@ class SqliteOutboxStatements:
         for row in rows:
             (row_id, customer, template, variables, kind, quiet, expires, attempts,
              chat, language, zone, blocked, opted_out, stop_on_order,
-             ordered, cart_stop) = row  # fmt: skip
+             ordered, stale) = row  # fmt: skip
             if chat is None:
                 await self._finish(row_id, FAILED, "the customer has no Telegram chat", now_ms)
                 continue
@@ -142,7 +148,7 @@ class SqliteOutboxStatements:
                 tuple(sent_recently.get(customer, ())),
                 bool(ordered),
             )
-            due = Due(kind, bool(quiet), expires, bool(stop_on_order), cart_stop)
+            due = Due(kind, bool(quiet), expires, bool(stop_on_order), stale)
             decision = decide(due, recipient, now_ms, policy)
             if isinstance(decision, End):
                 await self._finish(row_id, decision.status, decision.reason, now_ms)

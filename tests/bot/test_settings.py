@@ -35,6 +35,10 @@ NAMES = [
     "CDEK_WEBHOOK_TOKEN",
     "GENERIC_WEBHOOK_SECRETS",
     "WEBHOOK_RETENTION_DAYS",
+    "CDEK_CLIENT_ID",
+    "CDEK_CLIENT_SECRET",
+    "CDEK_API_URL",
+    "STALE_PARCEL_HOURS",
 ]
 TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345"
 
@@ -150,6 +154,25 @@ def test_webhook_secrets_enable_their_platforms_and_are_scrubbed(
         settings.secrets()
     )
     assert "cdek-path-token-0123" not in repr(settings)
+
+
+def test_cdek_api_credentials_turn_stale_parcel_lookups_on_and_stay_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert not load_settings().cdek_polling
+    monkeypatch.setenv("CDEK_CLIENT_ID", "account-id")
+    assert not load_settings().cdek_polling  # the secret is needed too
+    monkeypatch.setenv("CDEK_CLIENT_SECRET", "cdek-api-secret")
+    monkeypatch.setenv("STALE_PARCEL_HOURS", "12")
+
+    settings = load_settings()
+
+    assert settings.cdek_polling and settings.STALE_PARCEL_HOURS == 12
+    assert "cdek-api-secret" in settings.secrets()
+    assert "cdek-api-secret" not in repr(settings)
+    assert problem_with(STALE_PARCEL_HOURS="0") == [
+        "STALE_PARCEL_HOURS: Input should be greater than or equal to 1"
+    ]
 
 
 def test_a_cdek_token_must_fit_a_url_path() -> None:
