@@ -9,7 +9,7 @@ from bot.sandbox.server import BotApiSandbox
 from funnel.clock import ManualClock
 from funnel.events import epoch_ms
 from funnel.store.base import FunnelStore
-from tests.nudges.conftest import PUBLIC_URL, Buyer, Runner, Shop, events_of
+from tests.shop.conftest import PUBLIC_URL, Buyer, Runner, Shop, events_of
 
 Buyers = Callable[..., Awaitable[Buyer]]
 

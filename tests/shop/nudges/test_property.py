@@ -14,7 +14,7 @@ from bot.sandbox.server import BotApiSandbox
 from funnel.clock import ManualClock
 from funnel.events import epoch_ms
 from funnel.store.base import FunnelStore
-from tests.nudges.conftest import ITEMS, Buyer, Runner, Shop
+from tests.shop.conftest import ITEMS, Buyer, Runner, Shop
 
 Buyers = Callable[..., Awaitable[Buyer]]
 Step = tuple[int, str, int]

@@ -7,36 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from bot.inbox_worker import InboxWorker
 from bot.sandbox.server import BotApiSandbox
-from bot.sandbox.world import Profile
 from funnel.clock import ManualClock
-from funnel.customers import NewCustomer
-from funnel.events import epoch_ms
 from funnel.store.base import FunnelStore
-from tests.nudges.conftest import PUBLIC_URL, Client, Runner, events_of
-from tests.webhooks.conftest import EMILY, MARCUS, TOKENS, post, sample
+from tests.shop.conftest import PUBLIC_URL, Client, Runner, deliver, events_of, story_customer
+from tests.webhooks.conftest import EMILY, MARCUS
 
 AMOUNT_AND_ITEMS = "You left Summit Daypack 22L, Ridgeline Merino Socks ($133.87) in your cart."
-
-
-async def customer(
-    store: FunnelStore, sandbox: BotApiSandbox, clock: ManualClock, telegram_id: int
-) -> int:
-    sandbox.add_user(Profile(telegram_id, "Shopper", "en"))
-    async with store.transaction() as tx:
-        found = await tx.add_customer(
-            NewCustomer(clock.now(), telegram_user_id=telegram_id, language="en")
-        )
-        await tx.issue_link_token(TOKENS[telegram_id], found.id, epoch_ms(clock.now()))
-        await tx.set_time_zone(found.id, "America/Chicago")
-    return found.id
-
-
-async def deliver(client: Client, worker: InboxWorker, *names: str) -> None:
-    for name in names:
-        response = await post(client, sample("shopify", name).signed())
-        assert response.status == 200, await response.text()
-    outcome = await worker.drain()
-    assert outcome.failed == 0
 
 
 async def test_an_abandoned_shopify_checkout_is_reminded_with_its_recovery_url(
@@ -44,8 +20,10 @@ async def test_an_abandoned_shopify_checkout_is_reminded_with_its_recovery_url(
     store: FunnelStore, clock: ManualClock,
 ) -> None:  # fmt: skip
     clock.advance(datetime(2026, 9, 8, 1, 0, tzinfo=UTC) - clock.now())
-    marcus = await customer(store, sandbox, clock, MARCUS)
-    await deliver(client, worker, "01-carts-update", "02-checkouts-create", "03-checkouts-update")
+    marcus = await story_customer(store, sandbox, clock, MARCUS, zone="America/Chicago")
+    await deliver(
+        client, worker, "shopify", "01-carts-update", "02-checkouts-create", "03-checkouts-update"
+    )
 
     await runner.run(timedelta(days=2))
 
@@ -69,10 +47,12 @@ async def test_an_order_within_minutes_means_no_reminder(
     store: FunnelStore, clock: ManualClock,
 ) -> None:  # fmt: skip
     clock.advance(datetime(2026, 9, 8, 14, 0, tzinfo=UTC) - clock.now())
-    emily = await customer(store, sandbox, clock, EMILY)
-    await deliver(client, worker, "04-carts-update", "05-checkouts-create")
+    emily = await story_customer(store, sandbox, clock, EMILY, zone="America/Chicago")
+    await deliver(client, worker, "shopify", "04-carts-update", "05-checkouts-create")
     await runner.run(timedelta(minutes=10))
-    await deliver(client, worker, "06-checkouts-update", "07-orders-create", "08-orders-paid")
+    await deliver(
+        client, worker, "shopify", "06-checkouts-update", "07-orders-create", "08-orders-paid"
+    )
 
     await runner.run(timedelta(days=2))
 

@@ -19,7 +19,7 @@ from funnel.outbox import Policy, QuietHours
 from funnel.reporting import ReportDefaults
 from funnel.store.base import FunnelStore
 from tests.conftest import SHOP_ZONE
-from tests.nudges.conftest import CHECKOUT, PUBLIC_URL, Buyer, Client, Runner, Shop, events_of
+from tests.shop.conftest import CHECKOUT, PUBLIC_URL, Buyer, Client, Runner, Shop, events_of
 
 Buyers = Callable[..., Awaitable[Buyer]]
 

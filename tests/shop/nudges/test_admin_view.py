@@ -11,7 +11,7 @@ from bot.sandbox.driver import SandboxUser
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile
 from tests.conftest import ADMIN_ID
-from tests.nudges.conftest import PUBLIC_URL, Buyer, Client, Runner, Shop
+from tests.shop.conftest import PUBLIC_URL, Buyer, Client, Runner, Shop
 
 Buyers = Callable[..., Awaitable[Buyer]]
 

@@ -1,14 +1,16 @@
-"""Cart reminder tests: signed generic-API webhooks posted to the real web application and
-processed by the real inbox worker; the real scheduler and sender on the sandbox, in virtual
-time."""
+"""Shop tests (cart reminders, delivery messages): signed webhooks posted to the real web
+application and processed by the real inbox worker; the real scheduler with every shop job and
+the real sender on the sandbox, in virtual time."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from bot.app import create_web_app
 from bot.cart_jobs import cart_jobs
 from bot.inbox_worker import InboxWorker
 from bot.messages import renderer
+from bot.parcel_jobs import parcel_jobs
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.world import Profile
 from bot.scheduler import Scheduler
@@ -32,15 +35,18 @@ from funnel.events import StoredEvent, epoch_ms
 from funnel.linking import token_of
 from funnel.nudges import CartRules
 from funnel.outbox import Policy, QuietHours
+from funnel.postbox import Postbox
+from funnel.relay import ParcelRelay
 from funnel.reporting import ReportDefaults
 from funnel.store.base import FunnelStore
 from handlers.webhooks.platforms import parsers
 from handlers.webhooks.receive import Webhooks
-from tests.conftest import SHOP_ZONE
-from tests.webhooks.conftest import SECRETS, generic_signature
+from tests.conftest import ADMIN_ID, SHOP_ZONE
+from tests.webhooks.conftest import SECRETS, TOKENS, generic_signature, post, sample
 
 Client = TestClient[web.Request, web.Application]
 PUBLIC_URL = "https://bot.samovar.example"
+QUIET = QuietHours.parse("22:00-09:00")
 CHECKOUT = "https://shop.samovar.example/checkout/"
 ITEMS = [
     {"name": "Earl Grey, 100 g", "quantity": 1, "price": "590.00"},
@@ -130,7 +136,7 @@ def sender(
     """The real sender with a public URL, so reminder buttons are tracked links."""
     defaults = ReportDefaults(SHOP_ZONE, 30, 5.0)
     render = renderer(store, definition, defaults, clock, public_url=PUBLIC_URL)
-    policy = Policy(QuietHours.parse("22:00-09:00"), 3, SHOP_ZONE)
+    policy = Policy(QUIET, 3, SHOP_ZONE)
     return Sender(bot, store, clock, policy, render, Pacing(), jitter=lambda: 0.0)
 
 
@@ -141,10 +147,20 @@ def cart_rules(request: pytest.FixtureRequest, definition: FunnelDefinition) -> 
 
 
 @pytest.fixture
+def postbox(store: FunnelStore, clock: ManualClock, sender: Sender) -> Postbox:
+    return Postbox(store, clock, sender.wake)
+
+
+@pytest.fixture
 def scheduler(
-    store: FunnelStore, clock: ManualClock, cart_rules: CartRules, sender: Sender
-) -> Scheduler:
-    jobs = cart_jobs(store, clock, CartReminders(cart_rules), sender.wake)
+    store: FunnelStore, clock: ManualClock, cart_rules: CartRules, sender: Sender,
+    definition: FunnelDefinition, postbox: Postbox,
+) -> Scheduler:  # fmt: skip
+    relay = ParcelRelay(definition.delivery, SHOP_ZONE, QUIET.end)
+    jobs = {
+        **cart_jobs(store, clock, CartReminders(cart_rules), sender.wake),
+        **parcel_jobs(store, clock, relay, postbox, [ADMIN_ID], sender.wake),
+    }
     return Scheduler(store, clock, jobs)
 
 
@@ -214,3 +230,44 @@ def runner(store: FunnelStore, clock: ManualClock, scheduler: Scheduler, sender:
 async def events_of(store: FunnelStore, customer_id: int, event_type: str) -> list[StoredEvent]:
     async with store.transaction() as tx:
         return [e for e in await tx.events_of(customer_id) if e.event.type == event_type]
+
+
+async def story_customer(
+    store: FunnelStore, sandbox: BotApiSandbox, clock: ManualClock, telegram_id: int,
+    language: str = "en", zone: str | None = None,
+) -> int:  # fmt: skip
+    """One of the payload samples' customers, in the chat, holding their link token."""
+    sandbox.add_user(Profile(telegram_id, "Shopper", language))
+    async with store.transaction() as tx:
+        found = await tx.add_customer(
+            NewCustomer(clock.now(), telegram_user_id=telegram_id, language=language)
+        )
+        await tx.issue_link_token(TOKENS[telegram_id], found.id, epoch_ms(clock.now()))
+        if zone is not None:
+            await tx.set_time_zone(found.id, zone)
+    return found.id
+
+
+async def deliver(client: Client, worker: InboxWorker, platform: str, *names: str) -> None:
+    """Post the platform's samples, signed, and let the worker process them."""
+    for name in names:
+        response = await post(client, sample(platform, name).signed())
+        assert response.status == 200, await response.text()
+    outcome = await worker.drain()
+    assert outcome.failed == 0
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxLine:
+    due_ms: int
+    status: str
+    reason: str | None
+
+
+def outbox_lines(tmp_path: Path, template: str) -> list[OutboxLine]:
+    """What the outbox holds for a template, read from the test's database file."""
+    with sqlite3.connect(tmp_path / "funnel.sqlite3") as db:
+        rows = db.execute(
+            "SELECT due_ms, status, reason FROM outbox WHERE template = ? ORDER BY id", (template,)
+        ).fetchall()
+    return [OutboxLine(int(due), str(status), reason) for due, status, reason in rows]
