@@ -17,7 +17,13 @@ from funnel import commerce as c
 from funnel.customers import local_zone
 from funnel.events import epoch_ms, from_epoch_ms
 from funnel.outbox import TRANSACTIONAL, Intent
-from funnel.parcels import FINAL_STATUSES, DeliveryRules, pickup_times, storage_deadline
+from funnel.parcels import (
+    FINAL_STATUSES,
+    DeliveryRules,
+    carrier_name,
+    pickup_times,
+    storage_deadline,
+)
 from funnel.store.base import FunnelTransaction
 
 SHIPMENT_CHANGED_JOB = "shipment_changed"
@@ -61,7 +67,7 @@ class ParcelRelay:
         if status in self._rules.alert_on and await tx.note_parcel(
             shipment_id, ALERT, status, None, now_ms
         ):
-            alert = _alert_text(facts)
+            alert = _alert_text(facts, carrier_name(facts.carrier, self._rules))
         if status in FINAL_STATUSES:
             await tx.cancel(pickup_key(shipment_id), f"the parcel is {status}", now_ms)
         if shipment.customer_id is None or not self._rules.told(status):
@@ -112,10 +118,10 @@ class ParcelRelay:
         return len(times)
 
 
-def _alert_text(facts: c.ShipmentFacts) -> str:
+def _alert_text(facts: c.ShipmentFacts, carrier: str) -> str:
     parcel = facts.tracking_number or facts.ref
     order = f", order {facts.order_ref}" if facts.order_ref else ""
     what = {c.RETURNED: "is going back to the shop", c.DELIVERY_FAILED: "could not be delivered"}
     happened = what.get(facts.status, f"is now {facts.status}")
     when = from_epoch_ms(epoch_ms(facts.status_at)).strftime("%Y-%m-%d %H:%M UTC")
-    return f"Parcel {parcel} ({facts.carrier or 'carrier unknown'}{order}) {happened} ({when})."
+    return f"Parcel {parcel} ({carrier or 'carrier unknown'}{order}) {happened} ({when})."

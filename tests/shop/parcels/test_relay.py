@@ -8,11 +8,15 @@ from pathlib import Path
 
 from bot.inbox_worker import InboxWorker
 from bot.sandbox.server import BotApiSandbox
+from bot.sandbox.world import Profile
 from funnel.clock import ManualClock
+from funnel.customers import NewCustomer
 from funnel.events import epoch_ms
+from funnel.linking import claim
 from funnel.store.base import FunnelStore
+from tests.conftest import ADMIN_ID
 from tests.shop.conftest import Client, Runner, deliver, outbox_lines, story_customer
-from tests.webhooks.conftest import ANNA, EMILY
+from tests.webhooks.conftest import ANNA, EMILY, TOKENS
 
 
 def at(text: str) -> datetime:
@@ -124,3 +128,79 @@ async def test_shopify_and_aftership_reports_of_one_parcel_are_told_once(
         (at("2026-09-14T18:26:00+00:00"),
          "✅ Your parcel has been delivered. Thank you for your order!"),
     ]  # fmt: skip
+
+
+async def test_opted_out_customers_still_hear_blocked_ones_do_not(
+    client: Client, worker: InboxWorker, runner: Runner, sandbox: BotApiSandbox,
+    store: FunnelStore, clock: ManualClock,
+) -> None:  # fmt: skip
+    # 23:43 in Vladivostok when the parcel reaches the pickup point: urgent, so at once.
+    anna = await story_customer(store, sandbox, clock, ANNA, "en", zone="Asia/Vladivostok")
+    async with store.transaction() as tx:
+        await tx.opt_out(anna, epoch_ms(clock.now()))
+    await runner.run(at("2026-09-08T08:21:00+00:00") - clock.now())
+    await deliver(client, worker, "woocommerce", "02-order-created")
+    await runner.run(at("2026-09-10T13:43:00+00:00") - clock.now())
+    await deliver(client, worker, "cdek", "05-accepted-at-pick-up-point")
+    await runner.settle()
+
+    [ready] = sandbox.messages_to(ANNA)
+    assert ready.date == at("2026-09-10T13:43:00+00:00")
+    assert ready.text.startswith("📍 Your parcel is waiting at the pickup point: SPB318.")
+    sandbox.blocked_by.add(ANNA)
+    await runner.run(at("2026-09-12T10:06:00+00:00") - clock.now())
+    await deliver(client, worker, "cdek", "06-delivered")
+    await runner.run(at("2026-09-20T00:00:00+00:00") - clock.now())
+
+    assert len(sandbox.messages_to(ANNA)) == 1
+    async with store.transaction() as tx:
+        customer = await tx.customer_by_id(anna)
+    assert customer is not None and customer.blocked
+
+
+async def test_a_customer_linked_late_hears_the_current_status_once(
+    client: Client, worker: InboxWorker, runner: Runner, sandbox: BotApiSandbox,
+    store: FunnelStore, clock: ManualClock,
+) -> None:  # fmt: skip
+    sandbox.add_user(Profile(ANNA, "Анна", "ru"))
+    async with store.transaction() as tx:
+        anna = (await tx.add_customer(NewCustomer(clock.now(), ANNA, "ru"))).id
+        # The shop's token, not yet claimed: nobody is linked to the order.
+        await tx.issue_link_token(TOKENS[ANNA], None, epoch_ms(clock.now()))
+    await runner.run(at("2026-09-08T08:21:00+00:00") - clock.now())
+    await deliver(client, worker, "woocommerce", "02-order-created")
+    for name in ("01-received-at-shipment-warehouse", "03-accepted-in-recipient-city",
+                 "05-accepted-at-pick-up-point"):  # fmt: skip
+        await deliver(client, worker, "cdek", name)
+    await runner.run(at("2026-09-11T10:00:00+00:00") - clock.now())
+    assert sandbox.messages_to(ANNA) == []
+
+    claimed = await claim(store, TOKENS[ANNA], anna, clock.now())
+    await runner.run(at("2026-09-11T10:05:00+00:00") - clock.now())
+
+    assert claimed.accepted
+    [only] = sandbox.messages_to(ANNA)
+    assert only.text.startswith("📍 Посылка ждёт вас в пункте выдачи: SPB318.")
+
+
+async def test_a_returned_parcel_alerts_the_admins_once_linked_or_not(
+    client: Client, worker: InboxWorker, runner: Runner, sandbox: BotApiSandbox,
+    store: FunnelStore, clock: ManualClock,
+) -> None:  # fmt: skip
+    sandbox.add_user(Profile(ADMIN_ID, "Owner", "en"))
+    async with store.transaction() as tx:
+        await tx.add_customer(NewCustomer(clock.now(), ADMIN_ID, "en"))
+    await runner.run(at("2026-09-09T12:00:00+00:00") - clock.now())
+    await deliver(client, worker, "woocommerce", "04-order-created")  # Дмитрий: no link
+    await deliver(client, worker, "cdek", "04-received-at-shipment-warehouse",
+                  "07-accepted-at-pick-up-point")  # fmt: skip
+    await runner.run(at("2026-09-20T12:00:00+00:00") - clock.now())
+    await deliver(client, worker, "cdek", "08-not-delivered")
+    await runner.run(at("2026-09-23T12:00:00+00:00") - clock.now())
+    await deliver(client, worker, "cdek", "09-return-delivered")
+    await runner.run(at("2026-09-25T12:00:00+00:00") - clock.now())
+
+    alerts = [m.text for m in sandbox.messages_to(ADMIN_ID)]
+    assert alerts == [
+        "⚠️ Parcel 1582071954 (CDEK, order 4131) is going back to the shop (2026-09-21 19:00 UTC)."
+    ]
