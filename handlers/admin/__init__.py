@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from aiogram import F, Router
 
-from handlers.admin import export, health, help, links, nudges, reports, webhooks
+from handlers.admin import delivery, export, health, help, links, nudges, reports, webhooks
 
 # (command, description) as the admins' command menu shows them.
 ADMIN_COMMANDS = [
@@ -19,6 +19,7 @@ ADMIN_COMMANDS = [
     ("health", "Uptime, database, last events"),
     ("webhooks", "Shop and carrier deliveries, failures, refusals"),
     ("nudges", "Abandoned carts: reminded, clicked, recovered, lift"),
+    ("delivery", "Parcels: statuses, buy-out, waiting at pickup points"),
     ("help", "All admin commands"),
 ]
 
@@ -35,6 +36,7 @@ def create_admin_router(admin_ids: Iterable[int]) -> Router:
         health.create_router(),
         webhooks.create_router(),
         nudges.create_router(),
+        delivery.create_router(),
         help.create_router(),
     )
     return router

@@ -30,6 +30,10 @@ happened in it, mixing cohorts.
 /nudges [days] — carts abandoned, reminded, clicked and recovered (with revenue), overall and
 per step, and the recovery rate against the holdout (last 30 days by default)
 
+<b>Parcels</b>
+/delivery [days] — parcels by status, the buy-out and return rates, the median days from the
+first scan to delivery, and the parcels waiting at pickup points with their deadlines
+
 <b>Operations</b>
 /health — uptime, database size, event counts, last event per platform
 /webhooks — deliveries per platform, failures with their reason, refused requests;

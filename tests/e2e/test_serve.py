@@ -60,6 +60,7 @@ async def test_polling_mode_answers_and_stops_cleanly(
         "health",
         "webhooks",
         "nudges",
+        "delivery",
         "help",
     ]
     assert "42" not in sandbox.commands
