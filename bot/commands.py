@@ -160,6 +160,14 @@ def check(settings: Settings, out: TextIO) -> None:
         out.write(f"    {number}. {stage.name:<10} ← {reached_by}{nth}\n")
     out.write(f"  templates:   {', '.join(sorted(definition.templates))}\n")
     out.write(f"  cart reminders: {_carts_summary(definition, settings)}\n")
+    told = ", ".join(definition.delivery.messages) or "none"
+    out.write(f"  delivery messages: {told}\n")
+    stale = (
+        f"on, after {settings.STALE_PARCEL_HOURS} h"
+        if settings.cdek_polling
+        else "off (set CDEK_CLIENT_ID and CDEK_CLIENT_SECRET)"
+    )
+    out.write(f"  stale CDEK parcel lookups: {stale}\n")
     _check_webhooks(settings, out)
 
 

@@ -82,6 +82,11 @@ def test_check_summarizes_a_valid_configuration(capsys: pytest.CaptureFixture[st
         "cart reminders: after 1h idle: 1h, 20h with a coupon; holdout 0 %; "
         "direct links (no PUBLIC_URL)"
     ) in out
+    assert (
+        "delivery messages: shipped, in_transit, out_for_delivery, ready_for_pickup, delivered,"
+        " delivery_failed, returned, cancelled"
+    ) in out
+    assert "stale CDEK parcel lookups: off (set CDEK_CLIENT_ID and CDEK_CLIENT_SECRET)" in out
 
 
 def test_check_reports_a_bad_setting_in_one_line(
