@@ -1,6 +1,7 @@
-"""The demo's shop: a WooCommerce order and a CDEK parcel posted, signed, to the real web server
-on loopback, tied to John when he opens the thank-you page's link, and a forged delivery
-refused; the owner looks at /webhooks. Then John's abandoned cart (bot.demo_cart)."""
+"""The demo's shop: a WooCommerce order posted, signed, to the real web server on loopback and
+tied to John when he opens the thank-you page's link; its CDEK parcel's journey
+(bot.demo_parcel); a forged delivery refused and the owner's /webhooks; then John's abandoned
+cart (bot.demo_cart). The shop's side runs on a clock the demo moves forward (bot.demo_time)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -18,8 +19,10 @@ from aiogram import Bot
 from aiohttp import web
 
 from bot.app import create_web_app
-from bot.demo_cart import ShopSite, play_cart
+from bot.demo_cart import play_cart
+from bot.demo_parcel import play_parcel
 from bot.demo_text import act
+from bot.demo_time import ShopSite, ShopTime, post_webhook
 from bot.inbox_worker import InboxWorker
 from bot.sandbox.driver import SandboxUser
 from funnel.clock import Clock, ManualClock
@@ -42,17 +45,6 @@ def _order(token: str, at: datetime) -> dict[str, object]:
         "shipping_lines": [{"method_title": "CDEK pickup point", "meta_data": [
             {"key": "_official_cdek_office_code", "value": "MSK42"}]}],
         "meta_data": [{"key": "tg_link", "value": token}],
-    }  # fmt: skip
-
-
-def _parcel(at: datetime) -> dict[str, object]:
-    stamp = at.strftime("%Y-%m-%dT%H:%M:%S+0000")
-    return {
-        "type": "ORDER_STATUS", "date_time": stamp,
-        "uuid": "72753031-0000-4000-8000-00000000d3e0",
-        "attributes": {"is_return": False, "cdek_number": "1582000001", "number": "5001",
-                       "code": "RECEIVED_AT_SHIPMENT_WAREHOUSE", "status_code": "3",
-                       "status_date_time": stamp, "city_name": "Москва"},
     }  # fmt: skip
 
 
@@ -90,36 +82,21 @@ async def play_shop(
             headers = {"Content-Type": "application/json", "X-WC-Webhook-Topic": "order.created",
                        "X-WC-Webhook-Delivery-ID": "demo-1",
                        "X-WC-Webhook-Signature": signature}  # fmt: skip
-            await _post(http, out, f"{base}/webhooks/woocommerce", body, headers, "WooCommerce")
+            woo_url = f"{base}/webhooks/woocommerce"
+            await post_webhook(http, out, woo_url, body, "WooCommerce", headers)
             await worker.drain()
             title = "John taps “Get order news in Telegram” on the thank-you page"
             await act(out, title, john, f"/start {token}", john.start(token))
-            parcel = json.dumps(_parcel(clock.now() + timedelta(hours=3))).encode()
-            out.write("\n── CDEK takes the parcel in (ORDER_STATUS to the secret URL)\n")
-            await _post(http, out, f"{base}/webhooks/cdek/{cdek_token}", parcel,
-                        {"Content-Type": "application/json"}, "CDEK")  # fmt: skip
+            shop = ShopSite(http, base, generic_secret, worker, shop_clock)
+            time = ShopTime(store, bot, shop, definition, zone, (owner.profile.id,))
+            await play_parcel(shop, f"{base}/webhooks/cdek/{cdek_token}", time, john, owner, out)
             out.write("\n── Someone posts a forged order\n")
             forged = {**headers, "X-WC-Webhook-Signature": "Zm9yZ2Vk"}
-            await _post(http, out, f"{base}/webhooks/woocommerce", body, forged, "Forger")
+            await post_webhook(http, out, woo_url, body, "Forger", forged)
             await worker.drain()
             await act(
                 out, "The owner checks the webhooks", owner, "/webhooks", owner.send("/webhooks")
             )
-            shop = ShopSite(http, base, generic_secret, worker, shop_clock)
-            await play_cart(store, bot, shop, john, owner, definition, zone, out)
+            await play_cart(store, shop, time, john, owner, definition, out)
     finally:
         await runner.cleanup()
-
-
-async def _post(
-    http: aiohttp.ClientSession,
-    out: TextIO,
-    url: str,
-    body: bytes,
-    headers: dict[str, str],
-    who: str,
-) -> None:
-    async with http.post(url, data=body, headers=headers) as response:
-        answer = await response.text()
-    path = url.split("/webhooks/")[1].split("/")[0]
-    out.write(f"   {who:>11} ▸ POST /webhooks/{path}  →  {response.status} {answer}\n")
