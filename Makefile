@@ -33,6 +33,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.dispatch
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.nudges
+	$(BIN)/python -m bench.parcels
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

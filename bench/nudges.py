@@ -112,14 +112,20 @@ async def customers_with_tokens(store: FunnelStore, count: int, now: datetime) -
 
 
 async def claim_all(store: FunnelStore, now_ms: int) -> tuple[int, float]:
+    """Claim everything due, as the sender does, and mark it sent; the claims' time only."""
     claimed = 0
-    began = time.perf_counter()
+    spent = 0.0
     while True:
+        began = time.perf_counter()
         async with store.transaction() as tx:
             batch = await tx.claim(now_ms, BATCH, 60_000, POLICY)
+        spent += time.perf_counter() - began
         if not batch:
-            return claimed, time.perf_counter() - began
+            return claimed, spent
         claimed += len(batch)
+        async with store.transaction() as tx:
+            for message in batch:
+                await tx.mark_sent(message.id, now_ms)
 
 
 async def run(carts: int, background: int) -> None:
@@ -179,9 +185,6 @@ async def phases(
     print(f"claim:          {claimed:,} cart reminders {with_check * 1e6 / claimed:,.0f} µs "
           f"each, {plain:,} other reminders {without_check * 1e6 / plain:,.0f} µs each "
           f"(exit check ×{with_check / without_check:.2f})")  # fmt: skip
-    async with store.transaction() as tx:
-        for row_id in range(1, claimed + 1):
-            await tx.mark_sent(row_id, now_ms)
 
     clock.advance(timedelta(hours=2))
     orders = carts // 2
