@@ -10,12 +10,13 @@ customer linked late hears the current status once, not the history.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from funnel import commerce as c
+from funnel.commerce import ShipmentFacts, Stored
 from funnel.customers import local_zone
-from funnel.events import epoch_ms, from_epoch_ms
+from funnel.events import epoch_ms
 from funnel.outbox import TRANSACTIONAL, Intent
 from funnel.parcels import (
     FINAL_STATUSES,
@@ -88,17 +89,17 @@ class ParcelRelay:
         await tx.note_parcel(shipment_id, STATUS, status, row, now_ms)
         enqueued = 1
         if status == c.READY_FOR_PICKUP:
-            enqueued += await self._pickup_reminders(tx, shipment_id, shipment.customer_id, now)
+            enqueued += await self._pickup_reminders(tx, shipment, shipment.customer_id, now)
         return Relayed(enqueued, alert)
 
     async def _pickup_reminders(
-        self, tx: FunnelTransaction, shipment_id: int, customer_id: int, now: datetime
-    ) -> int:
-        shipment = await tx.shipment_by_id(shipment_id)
+        self, tx: FunnelTransaction, shipment: Stored[ShipmentFacts], customer_id: int,
+        now: datetime,
+    ) -> int:  # fmt: skip
         customer = await tx.customer_by_id(customer_id)
-        if shipment is None or customer is None or not self._rules.pickup_reminder:
+        if customer is None or not self._rules.pickup_reminder:
             return 0
-        facts = shipment.facts
+        shipment_id, facts = shipment.id, shipment.facts
         deadline = storage_deadline(facts.storage_until, facts.status_at, facts.carrier,
                                     self._rules)  # fmt: skip
         zone = local_zone(customer.time_zone, self._shop_zone)
@@ -123,5 +124,5 @@ def _alert_text(facts: c.ShipmentFacts, carrier: str) -> str:
     order = f", order {facts.order_ref}" if facts.order_ref else ""
     what = {c.RETURNED: "is going back to the shop", c.DELIVERY_FAILED: "could not be delivered"}
     happened = what.get(facts.status, f"is now {facts.status}")
-    when = from_epoch_ms(epoch_ms(facts.status_at)).strftime("%Y-%m-%d %H:%M UTC")
+    when = facts.status_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"Parcel {parcel} ({carrier or 'carrier unknown'}{order}) {happened} ({when})."
