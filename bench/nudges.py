@@ -128,19 +128,26 @@ async def claim_all(store: FunnelStore, now_ms: int) -> tuple[int, float]:
                 await tx.mark_sent(message.id, now_ms)
 
 
+async def store_with_background(
+    path: Path, clock: ManualClock, plan: StagePlan, customers: int
+) -> FunnelStore:
+    """A migrated store already holding other customers' history."""
+    store = await open_database(f"sqlite:///{path}", clock, plan)
+    await store.close()
+    began = time.perf_counter()
+    seed_background(path, customers)
+    print(f"background: {customers:,} customers, "
+          f"{customers * EVENTS_PER_BACKGROUND_CUSTOMER:,} events "
+          f"({time.perf_counter() - began:.0f} s)")  # fmt: skip
+    return await open_database(f"sqlite:///{path}", clock, plan)
+
+
 async def run(carts: int, background: int) -> None:
     definition = load_definition(REPO / "funnel.toml")
     clock = ManualClock(START)
     with tempfile.TemporaryDirectory(prefix="bench-nudges-") as folder:
         path = Path(folder) / "nudges.sqlite3"
-        store = await open_database(f"sqlite:///{path}", clock, StagePlan.of(definition))
-        await store.close()
-        began = time.perf_counter()
-        seed_background(path, background)
-        print(f"background: {background:,} customers, "
-              f"{background * EVENTS_PER_BACKGROUND_CUSTOMER:,} events "
-              f"({time.perf_counter() - began:.0f} s)")  # fmt: skip
-        store = await open_database(f"sqlite:///{path}", clock, StagePlan.of(definition))
+        store = await store_with_background(path, clock, StagePlan.of(definition), background)
         try:
             await phases(store, clock, definition, carts)
         finally:

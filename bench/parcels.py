@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from bench.nudges import POLICY, claim_all, customers_with_tokens, seed_background
-from bot.database import open_database
+from bench.nudges import POLICY, claim_all, customers_with_tokens, store_with_background
 from bot.logging import configure_logging
 from bot.parcel_jobs import parcel_jobs, stale_parcel_job
 from bot.scheduler import Scheduler
@@ -139,10 +138,7 @@ async def run(parcels: int, background: int, stale: int) -> None:
     clock = ManualClock(START)
     with tempfile.TemporaryDirectory(prefix="bench-parcels-") as folder:
         path = Path(folder) / "parcels.sqlite3"
-        store = await open_database(f"sqlite:///{path}", clock, StagePlan.of(definition))
-        await store.close()
-        seed_background(path, background)
-        store = await open_database(f"sqlite:///{path}", clock, StagePlan.of(definition))
+        store = await store_with_background(path, clock, StagePlan.of(definition), background)
         try:
             await journeys(store, clock, definition, parcels)
             await stale_lookups(store, clock, stale)

@@ -14,10 +14,8 @@ from funnel.definition import FunnelDefinition
 from funnel.delivery_report import delivery_report, summary_text, waiting_text
 from funnel.events import epoch_ms
 from funnel.store.base import FunnelStore
-from handlers.admin.replies import block, messages
+from handlers.admin.replies import block, messages, read_days
 
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
 USAGE = "/delivery [days] — parcels first reported in the last 30 days by default"
 
 
@@ -28,11 +26,9 @@ async def on_delivery(
     clock: Clock,
     definition: FunnelDefinition,
 ) -> None:
-    argument = (command.args or "").strip()
-    if argument and not (argument.isdigit() and 1 <= int(argument) <= MAX_DAYS):
-        await message.answer(f"Days must be a number from 1 to {MAX_DAYS}.\nUsage: {USAGE}")
+    days = await read_days(message, command, USAGE)
+    if days is None:
         return
-    days = int(argument) if argument else DEFAULT_DAYS
     now = clock.now()
     async with store.transaction() as tx:
         report = await delivery_report(

@@ -12,21 +12,17 @@ from funnel.clock import Clock
 from funnel.events import epoch_ms
 from funnel.nudge_report import lift_text, nudge_report, steps_text, summary_text
 from funnel.store.base import FunnelStore
-from handlers.admin.replies import block, messages
+from handlers.admin.replies import block, messages, read_days
 
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
 USAGE = "/nudges [days] — carts abandoned in the last 30 days by default"
 
 
 async def on_nudges(
     message: Message, command: CommandObject, store: FunnelStore, clock: Clock
 ) -> None:
-    argument = (command.args or "").strip()
-    if argument and not (argument.isdigit() and 1 <= int(argument) <= MAX_DAYS):
-        await message.answer(f"Days must be a number from 1 to {MAX_DAYS}.\nUsage: {USAGE}")
+    days = await read_days(message, command, USAGE)
+    if days is None:
         return
-    days = int(argument) if argument else DEFAULT_DAYS
     now = clock.now()
     async with store.transaction() as tx:
         report = await nudge_report(tx, epoch_ms(now - timedelta(days=days)), days)

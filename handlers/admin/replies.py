@@ -13,6 +13,8 @@ from funnel.report_args import USAGE, QueryError, parse_query
 from funnel.reporting import ReportDefaults
 
 MESSAGE_LIMIT = 4096
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
 
 
 def block(caption: str, body: str) -> str:
@@ -45,3 +47,14 @@ async def read_query(
     except QueryError as error:
         await message.answer(usage(str(error), command.command))
         return None
+
+
+async def read_days(message: Message, command: CommandObject, usage_line: str) -> int | None:
+    """A command's optional [days]; None once the admin has been told what is wrong with it."""
+    argument = (command.args or "").strip()
+    if not argument:
+        return DEFAULT_DAYS
+    if argument.isdigit() and 1 <= int(argument) <= MAX_DAYS:
+        return int(argument)
+    await message.answer(f"Days must be a number from 1 to {MAX_DAYS}.\nUsage: {usage_line}")
+    return None
